@@ -1,0 +1,1 @@
+"""The AArch64 processing element: state, decode, execution, system registers, MMU."""

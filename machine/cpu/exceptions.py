@@ -1,0 +1,197 @@
+"""Synchronous exceptions as Python exceptions, and AArch64.TakeException / ERET.
+
+An instruction raises a `GuestException` subclass; the execution loop catches it and takes the
+exception architecturally. `MachineStop` is different: the model reached a path it does not
+implement, and the whole machine stops with a message naming it.
+"""
+
+# Exception classes (ESR_ELx.EC), D24.2.40
+EC_UNKNOWN = 0x00
+EC_WFX = 0x01
+EC_FP_ACCESS = 0x07
+EC_ILLEGAL_STATE = 0x0E
+EC_SVC = 0x15
+EC_HVC = 0x16
+EC_SMC = 0x17
+EC_SYSREG = 0x18
+EC_INSN_ABORT_LOWER = 0x20
+EC_INSN_ABORT = 0x21
+EC_PC_ALIGN = 0x22
+EC_DATA_ABORT_LOWER = 0x24
+EC_DATA_ABORT = 0x25
+EC_SP_ALIGN = 0x26
+EC_FP_EXC = 0x2C
+EC_SERROR = 0x2F
+EC_BRK = 0x3C
+
+EC_NAMES = {
+    EC_UNKNOWN: "undefined instruction", EC_WFX: "WFI/WFE trap",
+    EC_FP_ACCESS: "SIMD/FP access trap", EC_ILLEGAL_STATE: "illegal execution state",
+    EC_SVC: "SVC", EC_HVC: "HVC", EC_SMC: "SMC", EC_SYSREG: "system register trap",
+    EC_INSN_ABORT_LOWER: "instruction abort from a lower EL", EC_INSN_ABORT: "instruction abort",
+    EC_PC_ALIGN: "PC alignment fault", EC_DATA_ABORT_LOWER: "data abort from a lower EL",
+    EC_DATA_ABORT: "data abort", EC_SP_ALIGN: "SP alignment fault", EC_SERROR: "SError",
+    EC_BRK: "BRK",
+}
+
+# Vector offsets from VBAR_ELx (D1.3.2)
+VEC_SYNC, VEC_IRQ, VEC_FIQ, VEC_SERROR = 0x000, 0x080, 0x100, 0x180
+
+
+class MachineStop(Exception):
+    """The model cannot continue: an unimplemented path, named in the message."""
+
+
+class LoopExit(Exception):  # noqa: N818 - a control-flow signal, not an error
+    """Raised by an instruction that must leave the run loop (WFI, a state change the loop must
+    see); `next_pc` is where execution resumes."""
+
+    def __init__(self, next_pc, reason):
+        super().__init__(reason)
+        self.next_pc = next_pc
+        self.reason = reason
+
+
+class GuestException(Exception):
+    """A synchronous exception raised by the instruction being executed.
+
+    ec/iss form the syndrome; `far` is the faulting virtual address where the exception sets FAR;
+    `return_offset` is added to the instruction's address to form the preferred return address
+    (4 for SVC/HVC/SMC, which return to the next instruction); `target_el` is None for the
+    default routing (the current EL, or EL1 from EL0).
+    """
+
+    ec = EC_UNKNOWN
+
+    def __init__(self, iss=0, far=None, target_el=None, return_offset=0, ec=None, il=1):
+        super().__init__()
+        if ec is not None:
+            self.ec = ec
+        self.iss = iss
+        self.far = far
+        self.target_el = target_el
+        self.return_offset = return_offset
+        self.il = il
+
+    @property
+    def esr(self):
+        return (self.ec << 26) | (self.il << 25) | (self.iss & 0x1FFFFFF)
+
+    def __str__(self):
+        text = f"{EC_NAMES.get(self.ec, 'exception')} (EC {self.ec:#04x}, ESR {self.esr:#010x}"
+        if self.far is not None:
+            text += f", FAR {self.far:#x}"
+        return text + ")"
+
+
+class Undefined(GuestException):
+    ec = EC_UNKNOWN
+
+
+class SupervisorCall(GuestException):
+    ec = EC_SVC
+
+
+class HypervisorCall(GuestException):
+    ec = EC_HVC
+
+
+class SecureMonitorCall(GuestException):
+    ec = EC_SMC
+
+
+class Breakpoint(GuestException):
+    ec = EC_BRK
+
+
+class PCAlignment(GuestException):
+    ec = EC_PC_ALIGN
+
+
+class SPAlignment(GuestException):
+    ec = EC_SP_ALIGN
+
+
+class DataAbort(GuestException):
+    ec = EC_DATA_ABORT
+
+
+class InstructionAbort(GuestException):
+    ec = EC_INSN_ABORT
+
+
+class FPAccessTrap(GuestException):
+    ec = EC_FP_ACCESS
+
+
+def exception_target(s, exc):
+    """The EL a synchronous exception is taken to (D1.3.4, before EL2/EL3 routing controls)."""
+    if exc.target_el is not None:
+        return exc.target_el
+    return max(s.el, 1)
+
+
+def TakeException(s, target_el, exc, pc, vect_offset=VEC_SYNC):
+    """AArch64.TakeException(): enter `target_el` for exception `exc` raised at `pc`.
+
+    For an asynchronous exception `exc` is None and `pc` is the preferred return address.
+    """
+    from_el = s.el
+    if target_el > from_el:
+        vect_offset += 0x400          # lower EL, using AArch64
+    elif s.spsel:
+        vect_offset += 0x200          # current EL with SP_ELx
+    suffix = f"_el{target_el}"
+    sr = s.sr
+    if exc is not None:
+        lower_abort = target_el > from_el and exc.ec in (EC_INSN_ABORT, EC_DATA_ABORT)
+        ec = exc.ec - 1 if lower_abort else exc.ec
+        sr["esr" + suffix] = (ec << 26) | (exc.il << 25) | (exc.iss & 0x1FFFFFF)
+        if exc.far is not None:
+            sr["far" + suffix] = exc.far
+        preferred = (pc + exc.return_offset) & 0xFFFF_FFFF_FFFF_FFFF
+    else:
+        preferred = pc
+    sr["spsr" + suffix] = s.spsr_value()
+    sr["elr" + suffix] = preferred
+    s.select_sp(target_el, 1)
+    s.ss = 0
+    s.daif = 0b1111
+    s.il = 0
+    sctlr = sr.get("sctlr" + suffix, 0)
+    if target_el == 1 and not (sctlr >> 23) & 1:      # SCTLR_EL1.SPAN
+        s.pan = 1
+    s.uao = 0
+    s.btype = 0
+    s.ssbs = (sctlr >> 44) & 1                           # SCTLR_ELx.DSSBS
+    s.exclusive = None
+    s.halted = False
+    return (sr.get("vbar" + suffix, 0) & ~0x7FF) | vect_offset
+
+
+def IllegalReturn(s, spsr):
+    """AArch64.ExceptionReturn() illegal-return checks (D1.4.4) for an AArch64 target."""
+    if (spsr >> 4) & 1:
+        return True                   # AArch32 is not implemented
+    target_el = (spsr >> 2) & 3
+    if target_el > s.el:
+        return True
+    if target_el == 0 and spsr & 1:
+        return True                   # EL0 with SP_ELx
+    return target_el == 2 and not s.have_el2
+
+
+def ExceptionReturn(s):
+    """ERET: returns the new PC."""
+    suffix = f"_el{s.el}"
+    spsr = s.sr.get("spsr" + suffix, 0)
+    elr = s.sr.get("elr" + suffix, 0)
+    s.exclusive = None
+    if IllegalReturn(s, spsr):
+        # PSTATE.IL set, EL and SP unchanged, the rest restored (D1.4.4)
+        el, spsel = s.el, s.spsel
+        s.restore_spsr((spsr & ~0x1F) | (el << 2) | spsel)
+        s.il = 1
+    else:
+        s.restore_spsr(spsr)
+    return elr
