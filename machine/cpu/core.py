@@ -25,13 +25,16 @@ from .exceptions import (
 from .mmu import Mmu
 from .state import CpuState
 from .sysregs import SysRegs
-from .translate import closure, env_of
+from .translate import closure, compile_block, env_of
 
 log = logging.getLogger("machine.cpu")
 
 TABLE = DecodeTable(ENCODINGS)
 
 UNDEFINED = insn("raise Undefined()", ends_block=True)
+
+MAX_BLOCK = 64   # instructions in one translated block
+HOT = 200        # executions of an entry before its block is translated
 
 
 class Stop(NamedTuple):
@@ -55,8 +58,12 @@ class Core:
         self.sysregs = SysRegs(self)
         self.s.core = self
         self.env = env_of(self.s, self.mmu)
-        self.pages = {}          # physical page -> decoded-code list
+        self.pages = {}          # physical page -> decoded-code list (tier 1)
         self.itlb = {}           # virtual page -> decoded-code list
+        self.fast_pages = {}     # physical page -> entry list of the tier-2 loop
+        self.fitlb = {}          # virtual page -> tier-2 entry list
+        self.block_by_code = {}  # code object of a translated block -> Block
+        self.blocks = True       # use translated blocks when the run allows it
         self.breakpoints = set()
         self.icount = 0
         self.stop_on_exception = False
@@ -89,16 +96,68 @@ class Core:
         self.bus.watch_code(pa_page, self.invalidate_page)
         return code
 
-    def decode_word(self, word, pc=None):
+    def decode_op(self, word, pc):
         try:
-            decoded = TABLE.decode(word)
+            return TABLE.decode(word)
         except Unallocated:
-            decoded = UNDEFINED
+            return UNDEFINED
         except Unimplemented as exc:
             self._warn(f"unimplemented instruction {word:#010x} ({exc}) at {pc:#x}: "
                        "taken as undefined")
-            decoded = UNDEFINED
-        return closure(decoded, self.env)
+            return UNDEFINED
+
+    def decode_word(self, word, pc):
+        return closure(self.decode_op(word, pc), self.env)
+
+    # --- tier 2: translated blocks ----------------------------------------------------------
+
+    def fast_list(self, va):
+        pa_page = self.mmu.fetch_page(va)
+        fast = self.fast_pages.get(pa_page)
+        if fast is None:
+            fast = self._new_fast_page(pa_page)
+        self.fitlb[va >> PAGE_SHIFT] = fast
+        return fast
+
+    def _new_fast_page(self, pa_page):
+        """Entries start as profiling trampolines running the tier-1 closure; at HOT executions
+        an entry is replaced by the block translated from there."""
+        code = self.pages.get(pa_page) or self._new_page(pa_page)
+        fast = [_misaligned] * PAGE_SIZE
+        counts = {}
+
+        def profile(pc):
+            o = pc & PAGE_MASK
+            c = counts.get(o, 0) + 1
+            if c >= HOT:
+                f = fast[o] = self._translate_block(pa_page, pc) or code[o]
+                return f(pc)
+            counts[o] = c
+            return code[o](pc)
+
+        for o in range(0, PAGE_SIZE, 4):
+            fast[o] = profile
+        self.fast_pages[pa_page] = fast
+        return fast
+
+    def _translate_block(self, pa_page, pc):
+        """The Block function for the straight-line code at `pc`, or None if it would hold a
+        single instruction."""
+        buf, off = self.bus.ram_page(pa_page << PAGE_SHIFT)
+        ops = []
+        o = pc & PAGE_MASK
+        while o < PAGE_SIZE and len(ops) < MAX_BLOCK:
+            word = int.from_bytes(buf[off + o:off + o + 4], "little")
+            decoded = self.decode_op(word, pc + len(ops) * 4)
+            ops.append(decoded)
+            if decoded.ends_block:
+                break
+            o += 4
+        if len(ops) < 2:
+            return None
+        block = compile_block(ops, self.env)
+        self.block_by_code[block.code] = block
+        return block.fn
 
     def _warn(self, message):
         if message not in self.warned:
@@ -106,31 +165,51 @@ class Core:
             log.warning(message)
 
     def invalidate_page(self, pa_page):
-        if self.pages.pop(pa_page, None) is not None:
-            self.itlb.clear()
+        self.pages.pop(pa_page, None)
+        self.fast_pages.pop(pa_page, None)
+        self.itlb.clear()
+        self.fitlb.clear()
 
     def flush_code(self):
         """IC IALLU and friends: forget every decoded instruction."""
         self.pages.clear()
+        self.fast_pages.clear()
+        self.block_by_code.clear()
         self.itlb.clear()
+        self.fitlb.clear()
 
     def flush_tlb(self):
         self.mmu.flush()
         self.itlb.clear()
+        self.fitlb.clear()
 
     # --- run loop -------------------------------------------------------------------------------
 
     def run(self, max_insns):
         """Execute up to `max_insns` instructions; returns a Stop."""
-        pc = self.s.pc
+        s = self.s
+        pc = s.pc
         done = 0
         while done < max_insns:
+            remaining = max_insns - done
+            block = None
             if self.breakpoints:
-                pc, done, event = self._loop_bp(pc, done, max_insns)
+                pc, n, event = self._loop_bp(pc, remaining)
+            elif self.blocks and remaining >= 2 * MAX_BLOCK:
+                # Each dispatch retires at most MAX_BLOCK instructions: never overshoot.
+                s.block_extra = 0
+                pc, n, event, block = self._loop_fast(pc, remaining // MAX_BLOCK)
+                n += s.block_extra
             else:
-                pc, done, event = self._loop(pc, done, max_insns)
+                pc, n, event = self._loop(pc, remaining)
+            done += n
             if event is None:
-                break
+                continue
+            if block is not None and not isinstance(event, bool):
+                # Raised inside a translated block: find the instruction that raised.
+                index = block.faulting_index(event.__traceback__)
+                done -= block.length - 1 - index
+                pc = (pc + 4 * index) & 0xFFFF_FFFF_FFFF_FFFF
             if isinstance(event, GuestException):
                 if event.return_offset:
                     done += 1           # SVC/HVC/SMC complete before the exception is taken
@@ -152,12 +231,13 @@ class Core:
         self.icount += done
         return result
 
-    def _loop(self, pc, done, limit):
-        """The hot loop. Returns (pc, retired, event) where event is what stopped it, or None
-        when `limit` instructions have retired; on an exception `pc` is the faulting
-        instruction's address."""
+    def _loop(self, pc, limit):
+        """The tier-1 loop: one decoded closure per instruction. Returns (pc, retired, event)
+        where event is what stopped it, or None when `limit` instructions have retired; on an
+        exception `pc` is the faulting instruction's address."""
         itlb = self.itlb
         code_list = self.code_list
+        done = 0
         try:
             while done < limit:
                 code = itlb.get(pc >> PAGE_SHIFT)
@@ -169,12 +249,39 @@ class Core:
             return pc, done, event
         return pc, done, None
 
-    def _loop_bp(self, pc, done, limit):
+    def _loop_fast(self, pc, dispatches):
+        """The tier-2 loop: entries are translated blocks once hot. Runs at most `dispatches`
+        dispatches; blocks count their extra instructions in s.block_extra. Returns (pc,
+        dispatches retired, event, the Block that raised or None)."""
+        fitlb = self.fitlb
+        fast_list = self.fast_list
+        done = 0
+        try:
+            while done < dispatches:
+                code = fitlb.get(pc >> PAGE_SHIFT)
+                if code is None:
+                    code = fast_list(pc)
+                pc = code[pc & PAGE_MASK](pc)
+                done += 1
+        except (GuestException, LoopExit, MachineStop) as event:
+            return pc, done, event, self._raising_block(event.__traceback__)
+        return pc, done, None, None
+
+    def _raising_block(self, tb):
+        while tb is not None:
+            block = self.block_by_code.get(tb.tb_frame.f_code)
+            if block is not None:
+                return block
+            tb = tb.tb_next
+        return None
+
+    def _loop_bp(self, pc, limit):
         """As _loop, but stops at an address in self.breakpoints (the event is True), except at
         the address it starts from, so that continuing from a breakpoint makes progress."""
         itlb = self.itlb
         bps = self.breakpoints
         code_list = self.code_list
+        done = 0
         first = True
         try:
             while done < limit:

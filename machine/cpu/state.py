@@ -63,6 +63,7 @@ class CpuState:
         self.have_el2 = True
         self.have_el3 = True
         self.core = None        # the Core executing this state (set by Core)
+        self.block_extra = 0    # instructions retired by translated blocks beyond one each
 
     # --- stack pointer selection -------------------------------------------------------------
 

@@ -11,6 +11,8 @@ Names visible to every template:
   `runtime`.
 """
 
+import bisect
+import re
 import textwrap
 
 from . import bits, exceptions
@@ -60,3 +62,73 @@ def _factory(src):
 def closure(op, env):
     """The tier-1 closure `insn(pc) -> next pc` for a decoded Op."""
     return _factory(op.src)(*env, **op.params)
+
+
+# --- tier 2: translated blocks ------------------------------------------------------------------
+
+_PC = re.compile(r"(?<![\w.])pc\b")
+_LITERAL_TYPES = (int, bool, str, type(None))
+
+
+def _literal(value):
+    text = repr(value)
+    return f"({text})" if isinstance(value, int) and value < 0 else text
+
+
+class Block:
+    """A straight-line run of instructions in one page compiled into one Python function.
+
+    `fn(pc) -> next pc` executes them all; `line_index` maps a source line of the function to
+    the index of the instruction it belongs to, so that an exception raised inside the block
+    can be attributed to its instruction (see `faulting_index`).
+    """
+
+    __slots__ = ("fn", "length", "first_lines", "code")
+
+    def __init__(self, fn, length, first_lines):
+        self.fn = fn
+        self.length = length
+        self.first_lines = first_lines
+        self.code = fn.__code__
+
+    def faulting_index(self, tb):
+        """Index of the instruction that raised, given the exception's traceback."""
+        while tb is not None:
+            if tb.tb_frame.f_code is self.code:
+                return bisect.bisect_right(self.first_lines, tb.tb_lineno) - 1
+            tb = tb.tb_next
+        raise AssertionError("exception did not pass through this block")
+
+
+def compile_block(ops, env):
+    """Compile decoded Ops (consecutive instructions from the first one's address) into a Block.
+
+    The block adds its length minus one to `s.block_extra` on entry (the run loop counts the
+    dispatch itself) and leaves through the last instruction's return, or falls through to the
+    next address."""
+    constants = {}
+    lines = [f"    s.block_extra += {len(ops) - 1}"]
+    first_lines = []
+    for i, decoded in enumerate(ops):
+        values = {}
+        for name, value in decoded.params.items():
+            if isinstance(value, _LITERAL_TYPES):
+                values[name] = _literal(value)
+            else:
+                key = f"_k{len(constants)}"
+                constants[key] = value
+                values[name] = key
+        body = decoded.src.format(**values)
+        if i:
+            body = _PC.sub(f"(pc + {4 * i})", body)
+        first_lines.append(len(lines) + 3)          # +2 header lines, 1-based line numbers
+        lines.extend("    " + line for line in body.splitlines())
+    lines.append(f"    return pc + {4 * len(ops)}")
+    names = ", ".join(ENV + tuple(constants))
+    code = (f"def factory({names}):\n"
+            f"  def block(pc):\n" + "\n".join("  " + line for line in lines) + "\n"
+            f"  return block\n")
+    namespace = {}
+    exec(compile(code, "<block>", "exec"), RUNTIME, namespace)
+    fn = namespace["factory"](*env, *constants.values())
+    return Block(fn, len(ops), first_lines)
