@@ -5,11 +5,13 @@ from typing import NamedTuple
 
 from .cpu.core import Core
 from .cpu.exceptions import EC_NAMES
-from .cpu.state import SECURE, SP, NONSECURE, REALM, ROOT
+from .cpu.state import NONSECURE, REALM, ROOT, SECURE, SP
 from .cpu.sysregs import BY_NAME
 from .memory.bus import PhysicalBus
 
 SECURITY_STATES = (SECURE, NONSECURE, REALM, ROOT)
+SCR_NS_NSE = {SECURE: 0, NONSECURE: 1, REALM: (1 << 62) | 1, ROOT: 1}
+SCR_RW, SCR_HCE = 1 << 10, 1 << 8
 _CHUNK = 1 << 20
 
 
@@ -45,8 +47,12 @@ class Cpu:
             raise ValueError(f"security must be one of {', '.join(SECURITY_STATES)}")
         self.bus = PhysicalBus()
         self.core = Core(self.bus)
-        self.core.s.select_sp(el, 1 if el else 0)
-        self.core.s.security = ROOT if el == 3 else security
+        s = self.core.s
+        # SCR_EL3 as firmware would leave it for the chosen security state: {NSE,NS}, RW
+        # (lower ELs are AArch64) and HCE (HVC enabled).
+        s.sr["scr_el3"] = SCR_NS_NSE[security] | SCR_RW | SCR_HCE
+        s.select_sp(el, 1 if el else 0)
+        s.security = ROOT if el == 3 else security
         self._regions = 0
 
     # --- memory ---------------------------------------------------------------------------------
@@ -96,6 +102,7 @@ class Cpu:
             s.v[int(name[1:])] = value & ((1 << 128) - 1)
         elif name in BY_NAME:
             BY_NAME[name].set(s, value)
+            self.core.regime_changed()
         else:
             raise KeyError(f"unknown register {name!r}")
 

@@ -88,13 +88,17 @@ class Outcome:
 
 
 class Oracle:
-    def __init__(self, seed=0):
+    def __init__(self, seed=0, cpu_model=None):
+        """`cpu_model` selects Unicorn's CPU (e.g. arm64_const.UC_CPU_ARM64_MAX for features
+        the default Cortex-A72 lacks)."""
         self.rng = random.Random(seed)
         self.data_image = bytes(self.rng.getrandbits(8) for _ in range(DATA_SIZE))
         self.cpu = Cpu(el=1)
         self.cpu.map(CODE, CODE_SIZE)
         self.cpu.map(DATA, DATA_SIZE)
         self.uc = Uc(UC_ARCH_ARM64, UC_MODE_ARM)
+        if cpu_model is not None:
+            self.uc.ctl_set_cpu_model(cpu_model)
         self.uc.mem_map(CODE, CODE_SIZE)
         self.uc.mem_map(DATA, DATA_SIZE)
         self._uc_excp = None

@@ -11,15 +11,18 @@ from typing import NamedTuple
 
 from machine.memory.bus import PAGE_MASK, PAGE_SHIFT, PAGE_SIZE
 
-from . import isa  # noqa: F401  (registers the instruction encodings)
+from . import (
+    interrupts,
+    isa,  # noqa: F401  (registers the instruction encodings)
+)
 from .decode import ENCODINGS, DecodeTable, Unallocated, Unimplemented, insn
 from .exceptions import (
     GuestException,
     LoopExit,
     MachineStop,
     PCAlignment,
+    Recheck,
     TakeException,
-    Undefined,
     exception_target,
 )
 from .mmu import Mmu
@@ -37,13 +40,18 @@ MAX_BLOCK = 64   # instructions in one translated block
 HOT = 200        # executions of an entry before its block is translated
 
 
+BREAKPOINT, WATCHPOINT = "breakpoint", "watchpoint"
+
+
 class Stop(NamedTuple):
-    """Why `Core.run` returned: 'count', 'breakpoint', 'exception', 'wfi' or 'stop'."""
+    """Why `Core.run` returned: 'count', 'breakpoint', 'watchpoint' (`watch` is the
+    (address, kind) accessed), 'exception', 'wfi' or 'stop'."""
 
     reason: str
     pc: int
     exception: GuestException | None = None
     message: str = ""
+    watch: tuple | None = None
 
 
 def _misaligned(pc):
@@ -178,6 +186,11 @@ class Core:
         self.itlb.clear()
         self.fitlb.clear()
 
+    def regime_changed(self):
+        """The translation regime changed (EL, security state, PAN): drop cached
+        translations."""
+        self.flush_tlb()
+
     def flush_tlb(self):
         self.mmu.flush()
         self.itlb.clear()
@@ -188,12 +201,12 @@ class Core:
     def run(self, max_insns):
         """Execute up to `max_insns` instructions; returns a Stop."""
         s = self.s
-        pc = s.pc
+        pc = self.take_interrupt(s.pc)
         done = 0
         while done < max_insns:
             remaining = max_insns - done
             block = None
-            if self.breakpoints:
+            if self.breakpoints or self.mmu.watchpoints:
                 pc, n, event = self._loop_bp(pc, remaining)
             elif self.blocks and remaining >= 2 * MAX_BLOCK:
                 # Each dispatch retires at most MAX_BLOCK instructions: never overshoot.
@@ -205,7 +218,7 @@ class Core:
             done += n
             if event is None:
                 continue
-            if block is not None and not isinstance(event, bool):
+            if block is not None and isinstance(event, BaseException):
                 # Raised inside a translated block: find the instruction that raised.
                 index = block.faulting_index(event.__traceback__)
                 done -= block.length - 1 - index
@@ -216,14 +229,19 @@ class Core:
                 pc = self.take_exception(event, pc)
                 if self.stop_on_exception:
                     return self._stop(Stop("exception", pc, event), pc, done)
+            elif isinstance(event, Recheck):
+                done += 1
+                pc = event.next_pc if event.next_pc is not None else \
+                    (pc + 4) & 0xFFFF_FFFF_FFFF_FFFF
+                pc = self.take_interrupt(pc)
             elif isinstance(event, LoopExit):
                 done += 1
                 pc = event.next_pc
                 return self._stop(Stop(event.reason, pc), pc, done)
             elif isinstance(event, MachineStop):
                 return self._stop(Stop("stop", pc, message=str(event)), pc, done)
-            else:                        # a breakpoint address reached
-                return self._stop(Stop("breakpoint", pc), pc, done)
+            else:                        # BREAKPOINT or WATCHPOINT
+                return self._stop(Stop(event, pc, watch=self.mmu.watch_hit), pc, done)
         return self._stop(Stop("count", pc), pc, done)
 
     def _stop(self, result, pc, done):
@@ -245,7 +263,7 @@ class Core:
                     code = code_list(pc)
                 pc = code[pc & PAGE_MASK](pc)
                 done += 1
-        except (GuestException, LoopExit, MachineStop) as event:
+        except (GuestException, LoopExit, MachineStop, Recheck) as event:
             return pc, done, event
         return pc, done, None
 
@@ -263,7 +281,7 @@ class Core:
                     code = fast_list(pc)
                 pc = code[pc & PAGE_MASK](pc)
                 done += 1
-        except (GuestException, LoopExit, MachineStop) as event:
+        except (GuestException, LoopExit, MachineStop, Recheck) as event:
             return pc, done, event, self._raising_block(event.__traceback__)
         return pc, done, None, None
 
@@ -276,26 +294,56 @@ class Core:
         return None
 
     def _loop_bp(self, pc, limit):
-        """As _loop, but stops at an address in self.breakpoints (the event is True), except at
-        the address it starts from, so that continuing from a breakpoint makes progress."""
+        """As _loop, for debugging: stops at an address in self.breakpoints (event
+        BREAKPOINT), except at the address it starts from so that continuing from a
+        breakpoint makes progress, and after an instruction that hit a watchpoint (event
+        WATCHPOINT, the access in self.mmu.watch_hit)."""
         itlb = self.itlb
         bps = self.breakpoints
+        mmu = self.mmu
         code_list = self.code_list
         done = 0
         first = True
+        mmu.watch_hit = None
         try:
             while done < limit:
                 if pc in bps and not first:
-                    return pc, done, True
+                    return pc, done, BREAKPOINT
                 first = False
                 code = itlb.get(pc >> PAGE_SHIFT)
                 if code is None:
                     code = code_list(pc)
                 pc = code[pc & PAGE_MASK](pc)
                 done += 1
-        except (GuestException, LoopExit, MachineStop) as event:
+                if mmu.watch_hit is not None:
+                    return pc, done, WATCHPOINT
+        except (GuestException, LoopExit, MachineStop, Recheck) as event:
             return pc, done, event
         return pc, done, None
+
+    # --- debugging ----------------------------------------------------------------------------
+
+    def add_watchpoint(self, va, length, kind):
+        """Stop after an access of `kind` ('r', 'w' or 'a') touching [va, va + length)."""
+        self.mmu.add_watchpoint(va, length, kind)
+        self.flush_tlb()
+
+    def remove_watchpoint(self, va, length, kind):
+        self.mmu.remove_watchpoint(va, length, kind)
+        self.flush_tlb()
+
+    def interrupt_lines(self):
+        return interrupts.any_line(self.s)
+
+    def take_interrupt(self, pc):
+        """Take the pending asynchronous exception, if one is unmasked; returns the PC to run
+        from. `pc` is the next instruction (the preferred return address)."""
+        found = interrupts.pending(self.s) if interrupts.any_line(self.s) else None
+        if found is None:
+            return pc
+        kind, target = found
+        self.s.halted = False
+        return TakeException(self.s, target, None, pc, interrupts.VECTOR[kind])
 
     def take_exception(self, exc, pc):
         """Take a synchronous exception raised by the instruction at `pc`; returns the new PC."""

@@ -24,7 +24,7 @@ class Unallocated(Exception):
 
 
 class Unimplemented(Exception):
-    """Raised by a handler at decode time: the encoding is valid A64 the model does not implement."""
+    """Raised by a handler at decode time: a valid A64 encoding the model does not implement."""
 
 
 class Op(NamedTuple):

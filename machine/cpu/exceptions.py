@@ -5,11 +5,14 @@ exception architecturally. `MachineStop` is different: the model reached a path 
 implement, and the whole machine stops with a message naming it.
 """
 
+from .state import NONSECURE, REALM, ROOT, SECURE
+
 # Exception classes (ESR_ELx.EC), D24.2.40
 EC_UNKNOWN = 0x00
 EC_WFX = 0x01
 EC_FP_ACCESS = 0x07
 EC_ILLEGAL_STATE = 0x0E
+EC_GPC = 0x1E
 EC_SVC = 0x15
 EC_HVC = 0x16
 EC_SMC = 0x17
@@ -27,6 +30,7 @@ EC_BRK = 0x3C
 EC_NAMES = {
     EC_UNKNOWN: "undefined instruction", EC_WFX: "WFI/WFE trap",
     EC_FP_ACCESS: "SIMD/FP access trap", EC_ILLEGAL_STATE: "illegal execution state",
+    EC_GPC: "granule protection check",
     EC_SVC: "SVC", EC_HVC: "HVC", EC_SMC: "SMC", EC_SYSREG: "system register trap",
     EC_INSN_ABORT_LOWER: "instruction abort from a lower EL", EC_INSN_ABORT: "instruction abort",
     EC_PC_ALIGN: "PC alignment fault", EC_DATA_ABORT_LOWER: "data abort from a lower EL",
@@ -50,6 +54,16 @@ class LoopExit(Exception):  # noqa: N818 - a control-flow signal, not an error
         super().__init__(reason)
         self.next_pc = next_pc
         self.reason = reason
+
+
+class Recheck(Exception):  # noqa: N818 - a control-flow signal, not an error
+    """Raised by an instruction that has completed and changed what may interrupt the CPU
+    (PSTATE.{A,I,F}, routing controls, ERET): the run loop re-evaluates pending interrupts
+    before the next instruction, at `next_pc` (None: the next instruction in sequence)."""
+
+    def __init__(self, next_pc=None):
+        super().__init__("interrupt recheck")
+        self.next_pc = next_pc
 
 
 class GuestException(Exception):
@@ -112,23 +126,69 @@ class SPAlignment(GuestException):
     ec = EC_SP_ALIGN
 
 
-class DataAbort(GuestException):
+class Abort(GuestException):
+    """An instruction or data abort; `ipa` is set for stage 2 faults (HPFAR_EL2)."""
+
+    def __init__(self, iss=0, far=None, target_el=None, ipa=None):
+        super().__init__(iss=iss, far=far, target_el=target_el)
+        self.ipa = ipa
+
+
+class DataAbort(Abort):
     ec = EC_DATA_ABORT
 
 
-class InstructionAbort(GuestException):
+class InstructionAbort(Abort):
     ec = EC_INSN_ABORT
+
+
+class GPCException(GuestException):
+    """Granule protection check exception to EL3; `mfar` is the MFAR_EL3 value."""
+
+    ec = EC_GPC
+
+    def __init__(self, iss=0, far=None, target_el=3, mfar=0):
+        super().__init__(iss=iss, far=far, target_el=target_el)
+        self.mfar = mfar
 
 
 class FPAccessTrap(GuestException):
     ec = EC_FP_ACCESS
 
 
+def security_state(s, el):
+    """The security state of `el` under SCR_EL3.{NSE,NS} (FEAT_RME); None if reserved."""
+    if el == 3:
+        return ROOT
+    scr = s.sr.get("scr_el3", 0)
+    return {(0, 0): SECURE, (0, 1): NONSECURE, (1, 1): REALM}.get(((scr >> 62) & 1, scr & 1))
+
+
 def exception_target(s, exc):
-    """The EL a synchronous exception is taken to (D1.3.4, before EL2/EL3 routing controls)."""
+    """The EL a synchronous exception is taken to (D1.3.4): the current EL, or EL1 from EL0
+    unless HCR_EL2.TGE routes EL0's exceptions to EL2."""
     if exc.target_el is not None:
         return exc.target_el
-    return max(s.el, 1)
+    if s.el == 0:
+        tge = (s.sr.get("hcr_el2", 0) >> 27) & 1
+        return 2 if tge and s.security != ROOT and _el2_enabled(s) else 1
+    return s.el
+
+
+def _el2_enabled(s):
+    if s.security == SECURE:
+        return bool((s.sr.get("scr_el3", 0) >> 18) & 1)    # SCR_EL3.EEL2
+    return s.have_el2
+
+
+def _enter(s, el, spsel):
+    """Change EL/SP and the security state that goes with the EL; the translation regime
+    changes with them."""
+    old = (s.el, s.security)
+    s.select_sp(el, spsel)
+    s.security = security_state(s, el) or s.security
+    if (s.el, s.security) != old and s.core is not None:
+        s.core.regime_changed()
 
 
 def TakeException(s, target_el, exc, pc, vect_offset=VEC_SYNC):
@@ -149,12 +209,16 @@ def TakeException(s, target_el, exc, pc, vect_offset=VEC_SYNC):
         sr["esr" + suffix] = (ec << 26) | (exc.il << 25) | (exc.iss & 0x1FFFFFF)
         if exc.far is not None:
             sr["far" + suffix] = exc.far
+        if target_el == 2 and getattr(exc, "ipa", None) is not None:
+            sr["hpfar_el2"] = ((exc.ipa >> 12) << 4) & 0xFFFF_FFFF_FFF0   # HPFAR_EL2.FIPA
+        if isinstance(exc, GPCException):
+            sr["mfar_el3"] = exc.mfar
         preferred = (pc + exc.return_offset) & 0xFFFF_FFFF_FFFF_FFFF
     else:
         preferred = pc
     sr["spsr" + suffix] = s.spsr_value()
     sr["elr" + suffix] = preferred
-    s.select_sp(target_el, 1)
+    _enter(s, target_el, 1)
     s.ss = 0
     s.daif = 0b1111
     s.il = 0
@@ -178,7 +242,12 @@ def IllegalReturn(s, spsr):
         return True
     if target_el == 0 and spsr & 1:
         return True                   # EL0 with SP_ELx
-    return target_el == 2 and not s.have_el2
+    if target_el == 2 and not s.have_el2:
+        return True
+    if s.el == 3 and target_el < 3 and security_state(s, target_el) is None:
+        return True                   # SCR_EL3.{NSE,NS} = {1,0} is reserved
+    return target_el == 2 and s.el == 3 and security_state(s, 2) == SECURE and \
+        not (s.sr.get("scr_el3", 0) >> 18) & 1    # Secure EL2 not enabled
 
 
 def ExceptionReturn(s):
@@ -189,9 +258,11 @@ def ExceptionReturn(s):
     s.exclusive = None
     if IllegalReturn(s, spsr):
         # PSTATE.IL set, EL and SP unchanged, the rest restored (D1.4.4)
-        el, spsel = s.el, s.spsel
-        s.restore_spsr((spsr & ~0x1F) | (el << 2) | spsel)
+        s.restore_spsr(spsr)
         s.il = 1
     else:
         s.restore_spsr(spsr)
+        _enter(s, (spsr >> 2) & 3, spsr & 1)
+    if s.core is not None and s.core.interrupt_lines():
+        raise Recheck(elr)
     return elr

@@ -3,24 +3,31 @@
 Fast path: soft TLBs (virtual page -> host bytearray and page offset), separate for reads,
 writes and instruction fetch, so permission is implied by presence. Anything else (a TLB miss,
 MMIO, an access crossing a page, an alignment check) takes the slow path: `translate`, then the
-physical bus. Translation regimes (stage 1/2, the granule protection check) plug into
-`translate`; with the MMU off the regime is the identity map over a 48-bit physical space.
+physical bus. `translate` walks the current regime (walk.py: stage 1, stage 2, the granule
+protection check of gpc.py) and turns its faults into the architected aborts, routed as
+D1.3 and the RME rules for granule protection faults say.
+
+A TLB entry is (host bytearray, offset of the page in it, physical page, strict) where strict
+means unaligned accesses must fault (Device memory, or SCTLR_ELx.A).
 """
 
 import struct
 
 from machine.memory.bus import PAGE_MASK, PAGE_SHIFT, PAGE_SIZE, BusError
 
-from .exceptions import DataAbort, InstructionAbort
-
-READ, WRITE, FETCH = 0, 1, 2
-
-PA_BITS = 48
-
-# Fault status codes (ESR_ELx.ISS.DFSC/IFSC), D24.2.40
-FSC_ADDRESS_SIZE_L0 = 0x00
-FSC_SYNC_EXTERNAL = 0x10
-FSC_ALIGNMENT = 0x21
+from .exceptions import DataAbort, GPCException, InstructionAbort
+from .gpc import GPF, GranuleProtection
+from .walk import (
+    FETCH,
+    FSC_ALIGNMENT,
+    FSC_SYNC_EXTERNAL,
+    PERM_R,
+    PERM_W,
+    READ,
+    WRITE,
+    Walker,
+    WalkFault,
+)
 
 _UNPACK = {2: struct.Struct("<H").unpack_from, 4: struct.Struct("<I").unpack_from,
            8: struct.Struct("<Q").unpack_from}
@@ -30,11 +37,28 @@ _UNPACK_QQ = struct.Struct("<QQ").unpack_from
 _PACK_QQ = struct.Struct("<QQ").pack_into
 
 
-def fault(va, acc, fsc, extra_iss=0):
+def fault(va, acc, fsc, extra_iss=0, target_el=None, ipa=None):
     """The abort for a fault of kind `fsc` on an access of kind `acc` to `va`."""
     if acc == FETCH:
-        return InstructionAbort(iss=fsc, far=va)
-    return DataAbort(iss=fsc | ((acc == WRITE) << 6) | extra_iss, far=va)
+        return InstructionAbort(iss=fsc | extra_iss, far=va, target_el=target_el, ipa=ipa)
+    return DataAbort(iss=fsc | ((acc == WRITE) << 6) | extra_iss, far=va, target_el=target_el,
+                     ipa=ipa)
+
+
+def abort_target(s, walk_fault):
+    """Where a translation or granule protection fault is taken (D1.3.4, D9.4)."""
+    el = s.el
+    hcr = s.sr.get("hcr_el2", 0)
+    tge = (hcr >> 27) & 1
+    if el == 3:
+        return 3
+    if el == 2 or walk_fault.stage == 2:
+        return 2
+    if walk_fault.gpc is not None and (hcr >> 54) & 1:      # HCR_EL2.GPF
+        return 2
+    if el == 0 and tge:
+        return 2
+    return 1
 
 
 class Mmu:
@@ -44,17 +68,37 @@ class Mmu:
         self.rtlb = {}
         self.wtlb = {}
         self.xtlb = {}
-        self.unaligned_ok = True    # False when SCTLR_ELx.A or Device memory forbid it
+        self.watchpoints = []       # (start, end, kinds) in virtual addresses
+        self.watch_pages = set()
+        self.watch_hit = None       # (address, 'r' or 'w') of the last watched access
+        self.gpc = GranuleProtection(bus, state.sr)
+        self.walker = Walker(state, bus, self.gpc)
         bus.tlb_owners.append(self)
         self._build_accessors()
 
     # --- translation ---------------------------------------------------------------------------
 
-    def translate(self, va, acc):
-        """Virtual -> physical for the current regime, or raise the abort."""
-        if va >> PA_BITS:
-            raise fault(va, acc, FSC_ADDRESS_SIZE_L0)
-        return va
+    def translate(self, va, acc, unprivileged=False):
+        """Virtual -> Translation for the current regime, or raise the abort."""
+        try:
+            return self.walker.stage1(va & 0xFFFF_FFFF_FFFF_FFFF, acc, self.s.el, unprivileged)
+        except WalkFault as walk_fault:
+            raise self.abort(va, acc, walk_fault) from None
+
+    def abort(self, va, acc, walk_fault):
+        s = self.s
+        g = walk_fault.gpc
+        if g is not None and (g.kind != GPF or (s.el < 3 and (s.sr.get("scr_el3", 0) >> 48) & 1)):
+            # Granule protection check exception to EL3 (EC 0x1E, D9.4.2)
+            iss = ((walk_fault.stage == 2) << 21) | ((acc == FETCH) << 20) | (g.gpcsc << 14) \
+                | (walk_fault.s1ptw << 7) | ((acc == WRITE) << 6) | walk_fault.fsc
+            return GPCException(iss=iss, far=va, target_el=3,
+                                mfar=(g.pa & ~0xFFF) | ((g.pas & 1) << 63) | ((g.pas >> 1) << 62))
+        extra = walk_fault.s1ptw << 7
+        if walk_fault.s1ptw:
+            acc = READ if acc == WRITE else acc            # WnR is 0 for a fault on a walk
+        return fault(va, acc, walk_fault.fsc, extra, abort_target(s, walk_fault),
+                     walk_fault.ipa if walk_fault.stage == 2 else None)
 
     def flush(self):
         self.rtlb.clear()
@@ -63,74 +107,126 @@ class Mmu:
 
     def drop_write_page(self, pa_page):
         """Forget write mappings of a physical page (it now holds decoded code)."""
-        stale = [vp for vp, (_, _, pp) in self.wtlb.items() if pp == pa_page]
+        stale = [vp for vp, entry in self.wtlb.items() if entry[2] == pa_page]
         for vp in stale:
             del self.wtlb[vp]
 
-    def _fill(self, tlb, va, pa):
-        host = self.bus.ram_page(pa)
-        if host is not None:
-            tlb[va >> PAGE_SHIFT] = (host[0], host[1], pa >> PAGE_SHIFT)
-        return host
+    def _fill(self, va, t):
+        """Cache a RAM translation in the read and write TLBs its permissions allow (not for
+        pages with watchpoints: their accesses take the slow path, which checks them)."""
+        host = self.bus.ram_page(t.pa)
+        if host is None or va >> PAGE_SHIFT in self.watch_pages:
+            return
+        page = t.pa >> PAGE_SHIFT
+        strict = t.device or self._alignment_checked()
+        entry = (host[0], host[1], page, strict)
+        vpage = va >> PAGE_SHIFT
+        if t.perms & PERM_R:
+            self.rtlb[vpage] = entry
+        if t.perms & PERM_W and page not in self.bus.code_watchers:
+            self.wtlb[vpage] = entry
+
+    def _alignment_checked(self):
+        """SCTLR_ELx.A for the current regime."""
+        s = self.s
+        el = s.el if s.el >= 2 else 1
+        return bool((s.sr.get(f"sctlr_el{el}", 0) >> 1) & 1)
 
     # --- slow paths -----------------------------------------------------------------------------
+
+    # --- watchpoints --------------------------------------------------------------------------
+
+    def add_watchpoint(self, va, length, kind):
+        self.watchpoints.append((va, va + max(length, 1), kind))
+        self._watch_pages()
+
+    def remove_watchpoint(self, va, length, kind):
+        entry = (va, va + max(length, 1), kind)
+        if entry in self.watchpoints:
+            self.watchpoints.remove(entry)
+        self._watch_pages()
+
+    def _watch_pages(self):
+        self.watch_pages = {page for start, end, _ in self.watchpoints
+                            for page in range(start >> PAGE_SHIFT, ((end - 1) >> PAGE_SHIFT) + 1)}
+
+    def _check_watch(self, va, size, acc):
+        kind = "w" if acc == WRITE else "r"
+        for start, end, kinds in self.watchpoints:
+            if va < end and start < va + size and (kinds == "a" or kinds == kind):
+                self.watch_hit = (max(va, start), kind)
 
     def check_alignment(self, va, size, acc):
         if va & (size - 1):
             raise fault(va, acc, FSC_ALIGNMENT)
 
-    def slow_read(self, va, size):
-        if not self.unaligned_ok:
-            self.check_alignment(va, size, READ)
+    def slow_read(self, va, size, unprivileged=False):
+        va &= 0xFFFF_FFFF_FFFF_FFFF
+        if self.watchpoints:
+            self._check_watch(va, size, READ)
         if (va & PAGE_MASK) + size > PAGE_SIZE:
+            if va & (size - 1) and self._strict(va, READ, unprivileged):
+                raise fault(va, READ, FSC_ALIGNMENT)
             first = PAGE_SIZE - (va & PAGE_MASK)
-            lo = self.slow_read_bytes(va, first)
-            hi = self.slow_read_bytes(va + first, size - first)
-            return int.from_bytes(lo + hi, "little")
-        pa = self.translate(va, READ)
-        self._fill(self.rtlb, va, pa)
+            lo = self.slow_read(va, first, unprivileged) if first in (1, 2, 4, 8) else \
+                self._read_bytewise(va, first, unprivileged)
+            rest = size - first
+            hi = self.slow_read(va + first, rest, unprivileged) if rest in (1, 2, 4, 8) else \
+                self._read_bytewise(va + first, rest, unprivileged)
+            return lo | (hi << (8 * first))
+        t = self.translate(va, READ, unprivileged)
+        if va & (size - 1) and (t.device or self._alignment_checked()):
+            raise fault(va, READ, FSC_ALIGNMENT)
+        if not unprivileged:
+            self._fill(va, t)
         try:
-            return self.bus.read(pa, size)
+            return self.bus.read(t.pa, size)
         except BusError:
             raise fault(va, READ, FSC_SYNC_EXTERNAL) from None
 
-    def slow_read_bytes(self, va, n):
-        return self.slow_read(va, n).to_bytes(n, "little") if n in (1, 2, 4, 8) else \
-            bytes(self.slow_read(va + i, 1) for i in range(n))
+    def _read_bytewise(self, va, n, unprivileged):
+        return sum(self.slow_read(va + i, 1, unprivileged) << (8 * i) for i in range(n))
 
-    def slow_write(self, va, size, value):
-        if not self.unaligned_ok:
-            self.check_alignment(va, size, WRITE)
+    def _strict(self, va, acc, unprivileged):
+        return self.translate(va, acc, unprivileged).device or self._alignment_checked()
+
+    def slow_write(self, va, size, value, unprivileged=False):
+        va &= 0xFFFF_FFFF_FFFF_FFFF
+        if self.watchpoints:
+            self._check_watch(va, size, WRITE)
         if (va & PAGE_MASK) + size > PAGE_SIZE:
+            if va & (size - 1) and self._strict(va, WRITE, unprivileged):
+                raise fault(va, WRITE, FSC_ALIGNMENT)
             # Translate both pages before writing either, so a fault leaves memory unchanged.
             first = PAGE_SIZE - (va & PAGE_MASK)
-            self.translate(va + first, WRITE)
+            self.translate(va + first, WRITE, unprivileged)
             for i in range(size):
-                self.slow_write(va + i, 1, value >> (8 * i))
+                self.slow_write(va + i, 1, value >> (8 * i), unprivileged)
             return
-        pa = self.translate(va, WRITE)
-        host = self.bus.ram_page(pa)
-        if host is not None:
-            self.bus.notify_write(pa >> PAGE_SHIFT)
-            self._fill(self.wtlb, va, pa)
+        t = self.translate(va, WRITE, unprivileged)
+        if va & (size - 1) and (t.device or self._alignment_checked()):
+            raise fault(va, WRITE, FSC_ALIGNMENT)
+        if self.bus.ram_page(t.pa) is not None:
+            self.bus.notify_write(t.pa >> PAGE_SHIFT)
+            if not unprivileged:
+                self._fill(va, t)
         try:
-            self.bus.write(pa, size, value)
+            self.bus.write(t.pa, size, value)
         except BusError:
             raise fault(va, WRITE, FSC_SYNC_EXTERNAL) from None
 
     def fetch_page(self, va):
         """Physical page number of the instruction at `va` (it must be RAM)."""
-        pa = self.translate(va, FETCH)
-        if self.bus.ram_page(pa) is None:
+        t = self.translate(va, FETCH)
+        if self.bus.ram_page(t.pa) is None:
             raise fault(va, FETCH, FSC_SYNC_EXTERNAL)
-        return pa >> PAGE_SHIFT
+        return t.pa >> PAGE_SHIFT
 
     # --- fast accessors -----------------------------------------------------------------------
 
     def _build_accessors(self):
         rtlb, wtlb = self.rtlb, self.wtlb
         slow_read, slow_write = self.slow_read, self.slow_write
-        mmu = self
 
         def make_read(size, unpack):
             last = PAGE_SIZE - size
@@ -140,7 +236,7 @@ class Mmu:
                 e = rtlb.get(va >> PAGE_SHIFT)
                 if e is not None:
                     o = va & PAGE_MASK
-                    if not va & amask or (o <= last and mmu.unaligned_ok):
+                    if not va & amask or (o <= last and not e[3]):
                         return unpack(e[0], e[1] + o)[0]
                 return slow_read(va, size)
             return rd
@@ -154,7 +250,7 @@ class Mmu:
                 e = wtlb.get(va >> PAGE_SHIFT)
                 if e is not None:
                     o = va & PAGE_MASK
-                    if not va & amask or (o <= last and mmu.unaligned_ok):
+                    if not va & amask or (o <= last and not e[3]):
                         pack(e[0], e[1] + o, value & vmask)
                         return
                 slow_write(va, size, value)

@@ -60,6 +60,9 @@ class CpuState:
         # System registers by name (see sysregs.py).
         self.sr = {}
         self.halted = False     # in WFI/WFE low-power state
+        # Interrupt lines driven by the interrupt controller (see interrupts.py)
+        self.irq_line = self.fiq_line = self.serror_line = False
+        self.virq_line = self.vfiq_line = False
         self.have_el2 = True
         self.have_el3 = True
         self.core = None        # the Core executing this state (set by Core)
@@ -93,7 +96,7 @@ class CpuState:
                 | (self.btype << 10) | (self.daif << 6) | (self.el << 2) | self.spsel)
 
     def restore_spsr(self, spsr):
-        """Set PSTATE from an AArch64 SPSR value (the caller has checked it is legal)."""
+        """Set the PSTATE fields other than EL and SP from an AArch64 SPSR value."""
         self.nzcv = (spsr >> 28) & 0xF
         self.tco = (spsr >> 25) & 1
         self.dit = (spsr >> 24) & 1
@@ -104,4 +107,3 @@ class CpuState:
         self.ssbs = (spsr >> 12) & 1
         self.btype = (spsr >> 10) & 3
         self.daif = (spsr >> 6) & 0xF
-        self.select_sp((spsr >> 2) & 3, spsr & 1)

@@ -127,7 +127,7 @@ def compile_block(ops, env):
     names = ", ".join(ENV + tuple(constants))
     code = (f"def factory({names}):\n"
             f"  def block(pc):\n" + "\n".join("  " + line for line in lines) + "\n"
-            f"  return block\n")
+            "  return block\n")
     namespace = {}
     exec(compile(code, "<block>", "exec"), RUNTIME, namespace)
     fn = namespace["factory"](*env, *constants.values())

@@ -1,0 +1,280 @@
+"""Address translation and the granule protection check, on page tables built by the tests
+(pagetables.py) in the architected formats. Expected syndromes come from the Arm ARM's fault
+status encodings (D24.2.40 ESR_ELx) and the RME fault rules (D9.4)."""
+
+import pytest
+from pagetables import (
+    AF,
+    AP_EL0,
+    AP_RO,
+    GPI_NS,
+    GPI_REALM,
+    NORMAL,
+    PXN,
+    S2_NS,
+    S2_RW,
+    SCTLR_M,
+    UXN,
+    GptBuilder,
+    TableBuilder,
+    tcr_el1,
+    vtcr_el2,
+)
+
+from machine.api import Cpu
+from machine.cpu.exceptions import DataAbort, GPCException, InstructionAbort
+from machine.cpu.walk import FETCH, READ, WRITE
+
+RAM = 0x8000_0000
+RAM_SIZE = 0x0100_0000          # 16 MB
+POOL = RAM + 0x00F0_0000        # page tables live at the top of RAM
+
+# ESR_ELx DFSC/IFSC (D24.2.40)
+ADDRESS_SIZE, TRANSLATION, ACCESS_FLAG, PERMISSION = 0x00, 0x04, 0x08, 0x0C
+GPF = 0x28
+
+
+def el1_cpu(el=1, security="nonsecure", t0sz=16):
+    cpu = Cpu(el=el, security=security)
+    cpu.map(RAM, RAM_SIZE)
+    tables = TableBuilder(cpu, POOL, 0x80000, start_level=0 if t0sz <= 24 else 1,
+                          ia_bits=64 - t0sz)
+    cpu.set_reg("mair_el1", 0xFF)
+    cpu.set_reg("tcr_el1", tcr_el1(t0sz))
+    cpu.set_reg("ttbr0_el1", tables.root)
+    cpu.set_reg("sctlr_el1", SCTLR_M)
+    return cpu, tables
+
+
+def translate(cpu, va, acc=READ):
+    return cpu.core.mmu.translate(va, acc)
+
+
+def fault_of(cpu, va, acc=READ):
+    with pytest.raises((DataAbort, InstructionAbort, GPCException)) as info:
+        translate(cpu, va, acc)
+    return info.value
+
+
+def test_pages_and_blocks_translate():
+    cpu, tables = el1_cpu()
+    tables.map(0x1234_5000, RAM + 0x3000, NORMAL)
+    tables.map(0x4000_0000, RAM + 0x20_0000, NORMAL, level=2)
+    tables.map(0x80_0000_0000, 0x4000_0000, NORMAL, level=1)
+    cpu.core.regime_changed()
+    assert translate(cpu, 0x1234_5678).pa == RAM + 0x3678
+    assert translate(cpu, 0x4012_3456).pa == RAM + 0x32_3456
+    assert translate(cpu, 0x80_1234_5678).pa == 0x4000_0000 + 0x1234_5678
+    assert not translate(cpu, 0x1234_5678).device
+
+
+@pytest.mark.parametrize("level", [0, 1, 2, 3])
+def test_translation_fault_reports_its_level(level):
+    cpu, tables = el1_cpu()
+    va = 0x0000_1234_5678_9000
+    if level > 0:
+        tables.entry_address(va, level)      # creates the tables above `level`
+    fault = fault_of(cpu, va)
+    assert isinstance(fault, DataAbort)
+    assert fault.iss & 0x3F == TRANSLATION + level
+    assert fault.far == va and fault.target_el == 1
+
+
+def test_access_flag_fault():
+    cpu, tables = el1_cpu()
+    tables.map(0x10_0000, RAM, NORMAL & ~AF)
+    assert fault_of(cpu, 0x10_0000).iss & 0x3F == ACCESS_FLAG + 3
+
+
+def test_write_to_read_only_page_is_a_permission_fault_with_wnr():
+    cpu, tables = el1_cpu()
+    tables.map(0x10_0000, RAM, NORMAL | AP_RO)
+    assert translate(cpu, 0x10_0000, READ).pa == RAM
+    fault = fault_of(cpu, 0x10_0008, WRITE)
+    assert fault.iss & 0x3F == PERMISSION + 3 and fault.iss & (1 << 6)
+
+
+def test_el0_cannot_touch_privileged_pages_and_pan_blocks_el1():
+    cpu, tables = el1_cpu(el=0)
+    tables.map(0x10_0000, RAM, NORMAL)
+    tables.map(0x20_0000, RAM + 0x1000, NORMAL | AP_EL0)
+    assert fault_of(cpu, 0x10_0000).iss & 0x3F == PERMISSION + 3
+    assert translate(cpu, 0x20_0000).pa == RAM + 0x1000
+    cpu.core.s.select_sp(1, 1)
+    cpu.core.s.pan = 1
+    cpu.core.regime_changed()
+    assert fault_of(cpu, 0x20_0000).iss & 0x3F == PERMISSION + 3   # PAN (D8.4.2)
+    # a page EL0 can write is never executable at EL1 (D8.4.1.2)
+    assert fault_of(cpu, 0x20_0000, FETCH).iss & 0x3F == PERMISSION + 3
+
+
+def test_execute_never():
+    cpu, tables = el1_cpu()
+    tables.map(0x10_0000, RAM, NORMAL | PXN)
+    tables.map(0x20_0000, RAM + 0x1000, NORMAL | UXN)
+    fault = fault_of(cpu, 0x10_0000, FETCH)
+    assert isinstance(fault, InstructionAbort) and fault.iss & 0x3F == PERMISSION + 3
+    assert translate(cpu, 0x20_0000, FETCH).pa == RAM + 0x1000   # UXN only stops EL0
+
+
+def test_output_address_above_ips_is_an_address_size_fault():
+    cpu, tables = el1_cpu()
+    cpu.set_reg("tcr_el1", tcr_el1(16, ips=0))          # 32-bit IPS
+    tables.map(0x10_0000, RAM, NORMAL)                    # RAM is at 2 GB: fits 32 bits
+    tables.map(0x20_0000, 0x1_0000_0000, NORMAL)          # 4 GB does not
+    cpu.core.regime_changed()
+    assert translate(cpu, 0x10_0000).pa == RAM
+    assert fault_of(cpu, 0x20_0000).iss & 0x3F == ADDRESS_SIZE + 3
+
+
+def test_ttbr1_covers_the_top_of_the_address_space():
+    cpu, tables = el1_cpu()
+    high = TableBuilder(cpu, POOL + 0x80000, 0x20000)
+    high.map(0xFFFF_0000_0010_0000 & 0xFFFF_FFFF_FFFF, RAM + 0x5000, NORMAL)
+    cpu.set_reg("ttbr1_el1", high.root)
+    cpu.set_reg("tcr_el1", tcr_el1(16) & ~(1 << 23) | (16 << 16) | (0b10 << 30))
+    assert translate(cpu, 0xFFFF_0000_0010_0040).pa == RAM + 0x5040
+    assert fault_of(cpu, 0xFFF0_0000_0010_0040).iss & 0x3F == TRANSLATION   # not sign-extended
+
+
+def test_cached_translation_stays_until_invalidated():
+    cpu, tables = el1_cpu()
+    tables.map(0x10_0000, RAM, NORMAL)
+    cpu.write(RAM, (0x1111).to_bytes(8, "little"))
+    cpu.write(RAM + 0x1000, (0x2222).to_bytes(8, "little"))
+    mmu = cpu.core.mmu
+    assert mmu.rd64(0x10_0000) == 0x1111
+    tables.map(0x10_0000, RAM + 0x1000, NORMAL)          # remap without TLB maintenance
+    assert mmu.rd64(0x10_0000) == 0x1111                  # the TLB still holds the old entry
+    cpu.core.flush_tlb()
+    assert mmu.rd64(0x10_0000) == 0x2222
+
+
+# --- stage 2 -----------------------------------------------------------------------------------
+
+def two_stage_cpu():
+    """EL1 with a 40-bit stage 2 starting at level 1 with two concatenated tables
+    (VTCR_EL2.T0SZ=24, SL0=1); stage 2 maps the stage 1 tables' pages at IPA == PA."""
+    cpu = Cpu(el=1)
+    cpu.map(RAM, RAM_SIZE)
+    s2 = TableBuilder(cpu, POOL, 0x40000, start_level=1, ia_bits=40)
+    s1_pool = RAM + 0x80_0000
+    s1 = TableBuilder(cpu, s1_pool, 0x10000)
+    for page in range(s1_pool, s1_pool + 0x10000, 0x1000):
+        s2.map(page, page, S2_RW)
+    cpu.set_reg("mair_el1", 0xFF)
+    cpu.set_reg("tcr_el1", tcr_el1(16))
+    cpu.set_reg("ttbr0_el1", s1.root)
+    cpu.set_reg("sctlr_el1", SCTLR_M)
+    cpu.set_reg("vtcr_el2", vtcr_el2(24, 1))
+    cpu.set_reg("vttbr_el2", s2.root)
+    cpu.set_reg("hcr_el2", 1)                             # VM
+    return cpu, s1, s2
+
+
+def test_stage2_with_concatenated_tables_and_its_faults():
+    cpu, s1, s2 = two_stage_cpu()
+    top_ipa = (1 << 40) - 0x1000                          # in the second concatenated table
+    s2.map(top_ipa, RAM + 0x7000, S2_RW)
+    s1.map(0x10_0000, top_ipa, NORMAL)
+    s1.map(0x20_0000, 0x1234_5000, NORMAL)                # an IPA stage 2 does not map
+    cpu.core.regime_changed()
+    assert translate(cpu, 0x10_0010).pa == RAM + 0x7010
+    fault = fault_of(cpu, 0x20_0040)
+    assert fault.target_el == 2 and fault.ipa == 0x1234_5040
+    assert fault.iss & 0x3F == TRANSLATION + 1 and not fault.iss & (1 << 7)   # no L1 entry
+
+
+def test_stage2_fault_on_a_stage1_walk_sets_s1ptw():
+    cpu, s1, s2 = two_stage_cpu()
+    cpu.set_reg("ttbr0_el1", 0x7000_0000)                 # stage 1 root at an unmapped IPA
+    fault = fault_of(cpu, 0x10_0000, WRITE)
+    assert fault.target_el == 2 and fault.ipa == 0x7000_0000
+    assert fault.iss & (1 << 7)                           # S1PTW
+    assert not fault.iss & (1 << 6)                       # WnR is 0 for a fault on a walk
+
+
+# --- granule protection --------------------------------------------------------------------------
+
+GPT_L0 = RAM + 0x00E0_0000
+GPT_POOL = RAM + 0x00C0_0000
+
+
+def with_gpt(cpu):
+    gpt = GptBuilder(cpu, GPT_L0, GPT_POOL)
+    gpt.l0_table(RAM >> 30, GPI_NS)                        # 2-3 GB: granule by granule
+    cpu.set_reg("gpccr_el3", GptBuilder.GPCCR)
+    cpu.set_reg("gptbr_el3", GPT_L0 >> 12)
+    return gpt
+
+
+def test_nonsecure_access_to_a_realm_granule_is_a_granule_protection_fault():
+    cpu = Cpu(el=2)
+    cpu.map(RAM, RAM_SIZE)
+    gpt = with_gpt(cpu)
+    gpt.set_gpi(RAM + 0x5000, GPI_REALM)
+    assert translate(cpu, RAM + 0x4000).pa == RAM + 0x4000
+    fault = fault_of(cpu, RAM + 0x5008)
+    assert isinstance(fault, DataAbort) and fault.target_el == 2
+    assert fault.iss & 0x3F == GPF                         # not on a walk: 0b101000
+
+
+def test_realm_reaches_nonsecure_granule_only_through_an_ns_stage2_mapping():
+    cpu = Cpu(el=1, security="realm")
+    cpu.map(RAM, RAM_SIZE)
+    gpt = with_gpt(cpu)
+    s2 = TableBuilder(cpu, POOL, 0x40000, start_level=1, ia_bits=40)
+    for page in range(POOL, POOL + 0x40000, 0x1000):        # the RTTs are Realm granules
+        gpt.set_gpi(page, GPI_REALM)
+    s2.map(0x1000_0000, RAM + 0x9000, S2_RW | S2_NS)       # unprotected IPA -> NS PAS
+    s2.map(0x2000_0000, RAM + 0x9000, S2_RW)               # protected IPA -> Realm PAS
+    cpu.set_reg("vtcr_el2", vtcr_el2(24, 1))
+    cpu.set_reg("vttbr_el2", s2.root)
+    cpu.set_reg("hcr_el2", 1)
+    assert translate(cpu, 0x1000_0010).pa == RAM + 0x9010
+    fault = fault_of(cpu, 0x2000_0010)
+    assert fault.iss & 0x3F == GPF and fault.target_el == 1
+    # the granule becomes Realm: now the protected mapping works after invalidation
+    gpt.set_gpi(RAM + 0x9000, GPI_REALM)
+    cpu.core.flush_tlb()
+    assert translate(cpu, 0x2000_0010).pa == RAM + 0x9010
+    assert fault_of(cpu, 0x1000_0010).iss & 0x3F == GPF
+
+
+def test_invalid_gpt_entry_is_a_gpc_exception_to_el3():
+    cpu = Cpu(el=2)
+    cpu.map(RAM, RAM_SIZE)
+    gpt = with_gpt(cpu)
+    gpt.set_l1_raw(RAM + 0x30000, 0x2)                     # reserved GPI in a granules entry
+    fault = fault_of(cpu, RAM + 0x30000)
+    assert isinstance(fault, GPCException) and fault.target_el == 3
+    assert (fault.iss >> 14) & 0x3F == 0b000101            # GPCSC: walk fault, level 1
+    assert fault.mfar & 0xFFFF_FFFF_F000 == RAM + 0x30000
+    assert fault.mfar >> 62 == 0b10                        # {NS,NSE}: Non-secure PAS
+
+
+def test_scr_el3_gpf_routes_granule_protection_faults_to_el3():
+    cpu = Cpu(el=2)
+    cpu.map(RAM, RAM_SIZE)
+    gpt = with_gpt(cpu)
+    gpt.set_gpi(RAM + 0x5000, GPI_REALM)
+    cpu.set_reg("scr_el3", cpu.reg("scr_el3") | (1 << 48))
+    fault = fault_of(cpu, RAM + 0x5000)
+    assert isinstance(fault, GPCException)
+    assert (fault.iss >> 14) & 0x3F == 0b001101            # GPCSC: GPF, level 1
+
+
+# --- AT ------------------------------------------------------------------------------------------
+
+def test_at_reports_translations_and_faults_in_par():
+    from machine.cpu.at import AddressTranslate
+
+    cpu, tables = el1_cpu()
+    tables.map(0x10_0000, RAM + 0x3000, NORMAL | AP_RO)
+    par = AddressTranslate(cpu.core, "s1e1r", 0x10_0123)
+    assert par & 1 == 0 and par & 0xFFFF_FFFF_F000 == RAM + 0x3000
+    assert par >> 56 == 0xFF                                # MAIR attribute of the page
+    par = AddressTranslate(cpu.core, "s1e1w", 0x10_0123)   # read-only: permission fault
+    assert par & 1 and (par >> 1) & 0x3F == PERMISSION + 3
+    par = AddressTranslate(cpu.core, "s1e1r", 0x40_0000)   # unmapped
+    assert par & 1 and (par >> 1) & 0x3F == TRANSLATION + 2
