@@ -148,6 +148,7 @@ class Oracle:
         ours = self._outcome_ours(ours_ec)
         self._uc_excp = None
         uc_ec = None
+        self.uc.ctl_remove_cache(CODE, CODE + CODE_SIZE)   # Unicorn may keep stale blocks
         try:
             self.uc.emu_start(CODE, CODE + 4 * len(words), count=count)
         except UcError as err:

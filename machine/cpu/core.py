@@ -17,6 +17,7 @@ from . import (
 )
 from .decode import ENCODINGS, DecodeTable, Unallocated, Unimplemented, insn
 from .exceptions import (
+    EC_ILLEGAL_STATE,
     GuestException,
     LoopExit,
     MachineStop,
@@ -36,8 +37,9 @@ TABLE = DecodeTable(ENCODINGS)
 
 UNDEFINED = insn("raise Undefined()", ends_block=True)
 
-MAX_BLOCK = 64   # instructions in one translated block
-HOT = 200        # executions of an entry before its block is translated
+MAX_BLOCK = 64       # instructions in one translated block
+MAX_DISPATCH = 1024  # instructions one call of a block may retire (looping blocks)
+HOT = 64         # executions of an entry before its block is translated
 
 
 BREAKPOINT, WATCHPOINT = "breakpoint", "watchpoint"
@@ -163,7 +165,7 @@ class Core:
             o += 4
         if len(ops) < 2:
             return None
-        block = compile_block(ops, self.env)
+        block = compile_block(ops, self.env, MAX_DISPATCH)
         self.block_by_code[block.code] = block
         return block.fn
 
@@ -201,17 +203,18 @@ class Core:
     def run(self, max_insns):
         """Execute up to `max_insns` instructions; returns a Stop."""
         s = self.s
-        pc = self.take_interrupt(s.pc)
         done = 0
+        pc, stop = self._before_next(s.pc, done)
+        if stop is not None:
+            return stop
         while done < max_insns:
             remaining = max_insns - done
             block = None
             if self.breakpoints or self.mmu.watchpoints:
                 pc, n, event = self._loop_bp(pc, remaining)
-            elif self.blocks and remaining >= 2 * MAX_BLOCK:
-                # Each dispatch retires at most MAX_BLOCK instructions: never overshoot.
+            elif self.blocks and remaining >= 2 * MAX_DISPATCH:
                 s.block_extra = 0
-                pc, n, event, block = self._loop_fast(pc, remaining // MAX_BLOCK)
+                pc, n, event, block = self._loop_fast(pc, remaining)
                 n += s.block_extra
             else:
                 pc, n, event = self._loop(pc, remaining)
@@ -226,14 +229,24 @@ class Core:
             if isinstance(event, GuestException):
                 if event.return_offset:
                     done += 1           # SVC/HVC/SMC complete before the exception is taken
-                pc = self.take_exception(event, pc)
+                try:
+                    pc = self.take_exception(event, pc)
+                except LoopExit as exit_:          # firmware: this CPU stops (CPU_OFF, ...)
+                    return self._stop(Stop(exit_.reason, exit_.next_pc), exit_.next_pc, done)
+                except MachineStop as stop:
+                    return self._stop(Stop("stop", pc, message=str(stop)), pc, done)
                 if self.stop_on_exception:
                     return self._stop(Stop("exception", pc, event), pc, done)
             elif isinstance(event, Recheck):
                 done += 1
                 pc = event.next_pc if event.next_pc is not None else \
                     (pc + 4) & 0xFFFF_FFFF_FFFF_FFFF
-                pc = self.take_interrupt(pc)
+                if not s.il:
+                    pc = self.take_interrupt(pc)
+                elif done < max_insns:   # the next instruction takes the Illegal state exception
+                    pc, stop = self._before_next(pc, done)
+                    if stop is not None:
+                        return stop
             elif isinstance(event, LoopExit):
                 done += 1
                 pc = event.next_pc
@@ -267,15 +280,18 @@ class Core:
             return pc, done, event
         return pc, done, None
 
-    def _loop_fast(self, pc, dispatches):
-        """The tier-2 loop: entries are translated blocks once hot. Runs at most `dispatches`
-        dispatches; blocks count their extra instructions in s.block_extra. Returns (pc,
-        dispatches retired, event, the Block that raised or None)."""
+    def _loop_fast(self, pc, limit):
+        """The tier-2 loop: entries are translated blocks once hot. Blocks count the
+        instructions they retire beyond one per dispatch in s.block_extra; a dispatch retires
+        at most MAX_DISPATCH, so the loop stops in time never to exceed `limit`. Returns (pc,
+        dispatches, event, the Block that raised or None)."""
+        s = self.s
         fitlb = self.fitlb
         fast_list = self.fast_list
+        stop_at = limit - MAX_DISPATCH
         done = 0
         try:
-            while done < dispatches:
+            while done + s.block_extra <= stop_at:
                 code = fitlb.get(pc >> PAGE_SHIFT)
                 if code is None:
                     code = fast_list(pc)
@@ -331,6 +347,18 @@ class Core:
     def remove_watchpoint(self, va, length, kind):
         self.mmu.remove_watchpoint(va, length, kind)
         self.flush_tlb()
+
+    def _before_next(self, pc, done):
+        """What happens before the next instruction: the Illegal Execution state exception
+        after an illegal exception return (PSTATE.IL, D1.4.4), else a pending interrupt.
+        Returns (pc, a Stop to return or None)."""
+        if not self.s.il:
+            return self.take_interrupt(pc), None
+        exc = GuestException(ec=EC_ILLEGAL_STATE)
+        pc = self.take_exception(exc, pc)
+        if self.stop_on_exception:
+            return pc, self._stop(Stop("exception", pc, exc), pc, done)
+        return pc, None
 
     def interrupt_lines(self):
         return interrupts.any_line(self.s)

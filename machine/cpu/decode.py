@@ -34,15 +34,18 @@ class Op(NamedTuple):
     `machine.cpu.translate.ENV` in scope. A branch leaves with `return <next pc>`; other
     instructions fall through. `ends_block` marks instructions after which a translated block must
     stop (branches, exception generation, writes that change how later instructions execute).
+    `branch` describes a PC-relative branch for the block translator: (condition expression
+    template, offset from the instruction), the condition "True" for an unconditional one.
     """
 
     src: str
     params: dict
     ends_block: bool
+    branch: tuple | None = None
 
 
-def insn(src, ends_block=False, **params):
-    return Op(src, params, ends_block)
+def insn(src, ends_block=False, branch=None, **params):
+    return Op(src, params, ends_block, branch)
 
 
 _FORMATTER = string.Formatter()

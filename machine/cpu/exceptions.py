@@ -5,7 +5,7 @@ exception architecturally. `MachineStop` is different: the model reached a path 
 implement, and the whole machine stops with a message naming it.
 """
 
-from .state import NONSECURE, REALM, ROOT, SECURE
+from .state import NONSECURE, REALM, ROOT, SECURE, EL2Enabled
 
 # Exception classes (ESR_ELx.EC), D24.2.40
 EC_UNKNOWN = 0x00
@@ -171,23 +171,17 @@ def exception_target(s, exc):
         return exc.target_el
     if s.el == 0:
         tge = (s.sr.get("hcr_el2", 0) >> 27) & 1
-        return 2 if tge and s.security != ROOT and _el2_enabled(s) else 1
+        return 2 if tge and EL2Enabled(s) else 1
     return s.el
 
 
-def _el2_enabled(s):
-    if s.security == SECURE:
-        return bool((s.sr.get("scr_el3", 0) >> 18) & 1)    # SCR_EL3.EEL2
-    return s.have_el2
-
-
-def _enter(s, el, spsel):
+def _enter(s, el, spsel, old_pan):
     """Change EL/SP and the security state that goes with the EL; the translation regime
-    changes with them."""
-    old = (s.el, s.security)
+    changes with them (and with PSTATE.PAN, which the caller may have changed)."""
+    old = (s.el, s.security, old_pan)
     s.select_sp(el, spsel)
     s.security = security_state(s, el) or s.security
-    if (s.el, s.security) != old and s.core is not None:
+    if (s.el, s.security, s.pan) != old and s.core is not None:
         s.core.regime_changed()
 
 
@@ -218,13 +212,14 @@ def TakeException(s, target_el, exc, pc, vect_offset=VEC_SYNC):
         preferred = pc
     sr["spsr" + suffix] = s.spsr_value()
     sr["elr" + suffix] = preferred
-    _enter(s, target_el, 1)
-    s.ss = 0
-    s.daif = 0b1111
-    s.il = 0
+    old_pan = s.pan
     sctlr = sr.get("sctlr" + suffix, 0)
     if target_el == 1 and not (sctlr >> 23) & 1:      # SCTLR_EL1.SPAN
         s.pan = 1
+    _enter(s, target_el, 1, old_pan)
+    s.ss = 0
+    s.daif = 0b1111
+    s.il = 0
     s.uao = 0
     s.btype = 0
     s.ssbs = (sctlr >> 44) & 1                           # SCTLR_ELx.DSSBS
@@ -237,6 +232,8 @@ def IllegalReturn(s, spsr):
     """AArch64.ExceptionReturn() illegal-return checks (D1.4.4) for an AArch64 target."""
     if (spsr >> 4) & 1:
         return True                   # AArch32 is not implemented
+    if (spsr >> 1) & 1:
+        return True                   # M[1] is reserved
     target_el = (spsr >> 2) & 3
     if target_el > s.el:
         return True
@@ -256,13 +253,16 @@ def ExceptionReturn(s):
     spsr = s.sr.get("spsr" + suffix, 0)
     elr = s.sr.get("elr" + suffix, 0)
     s.exclusive = None
+    old_pan = s.pan
     if IllegalReturn(s, spsr):
-        # PSTATE.IL set, EL and SP unchanged, the rest restored (D1.4.4)
+        # PSTATE.IL set, EL and SP unchanged, the rest restored (D1.4.4): the next
+        # instruction takes the Illegal Execution state exception, which the run loop raises.
         s.restore_spsr(spsr)
         s.il = 1
-    else:
-        s.restore_spsr(spsr)
-        _enter(s, (spsr >> 2) & 3, spsr & 1)
+        _enter(s, s.el, s.spsel, old_pan)
+        raise Recheck(elr)
+    s.restore_spsr(spsr)
+    _enter(s, (spsr >> 2) & 3, spsr & 1, old_pan)
     if s.core is not None and s.core.interrupt_lines():
         raise Recheck(elr)
     return elr

@@ -11,7 +11,7 @@ the CPU state.
 """
 
 from .exceptions import VEC_FIQ, VEC_IRQ, VEC_SERROR
-from .state import ROOT, SECURE
+from .state import EL2Enabled
 
 IRQ, FIQ, SERROR = "irq", "fiq", "serror"
 VECTOR = {IRQ: VEC_IRQ, FIQ: VEC_FIQ, SERROR: VEC_SERROR}
@@ -21,12 +21,6 @@ HCR_MO_BIT = {IRQ: 4, FIQ: 3, SERROR: 5}        # HCR_EL2.IMO / FMO / AMO
 HCR_V_BIT = {IRQ: 7, FIQ: 6, SERROR: 8}         # HCR_EL2.VI / VF / VSE
 HCR_TGE = 27
 ORDER = (SERROR, FIQ, IRQ)
-
-
-def _el2_enabled(s):
-    if s.security == SECURE:
-        return bool((s.sr.get("scr_el3", 0) >> 18) & 1)
-    return s.security != ROOT and s.have_el2
 
 
 def physical_line(s, kind):
@@ -43,7 +37,7 @@ def physical_target(s, kind):
     if (s.sr.get("scr_el3", 0) >> SCR_BIT[kind]) & 1:
         return 3
     hcr = s.sr.get("hcr_el2", 0)
-    if s.el < 3 and _el2_enabled(s) and ((hcr >> HCR_MO_BIT[kind]) & 1 or (hcr >> HCR_TGE) & 1):
+    if s.el < 3 and EL2Enabled(s) and ((hcr >> HCR_MO_BIT[kind]) & 1 or (hcr >> HCR_TGE) & 1):
         return 2
     return 1
 
@@ -63,7 +57,7 @@ def pending(s):
             target = physical_target(s, kind)
             if _unmasked(s, target, kind):
                 return kind, target
-    if s.el <= 1 and _el2_enabled(s):
+    if s.el <= 1 and EL2Enabled(s):
         hcr = s.sr.get("hcr_el2", 0)
         if not (hcr >> HCR_TGE) & 1:
             for kind in ORDER:

@@ -17,6 +17,16 @@ SP, ZR_READ, ZR_WRITE = 31, 32, 33
 SECURE, NONSECURE, ROOT, REALM = "secure", "nonsecure", "root", "realm"
 
 
+def EL2Enabled(s):
+    """EL2 is implemented and enabled in the current Security state (EL2Enabled()): in
+    Secure state only with SCR_EL3.EEL2; never in Root."""
+    if not s.have_el2 or s.security == ROOT:
+        return False
+    if s.security == SECURE:
+        return bool((s.sr.get("scr_el3", 0) >> 18) & 1)
+    return True
+
+
 def reg_sp(n):
     """Register field where 31 means SP."""
     return n

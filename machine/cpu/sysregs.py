@@ -2,57 +2,71 @@
 
 MRS/MSR (register) decode (op0, op1, CRn, CRm, op2) through `BY_ENCODING`; the debugger and
 the Python API reach the same definitions through `BY_NAME`. A register not in the table stops
-the machine with its encoding named (see isa/system.py).
+the machine with its encoding named (see isa/system.py, which turns the access rules below into
+the checks of each MRS/MSR template).
 """
 
 from .exceptions import Undefined
 
+# SCTLR_EL1 bits that enable EL0 accesses which are otherwise trapped to EL1 (D24.2.118)
+SCTLR_UMA = 9      # MSR/MRS DAIF, MSR DAIFSet/DAIFClr
+SCTLR_DZE = 14     # DC ZVA
+SCTLR_UCT = 15     # MRS CTR_EL0
+SCTLR_UCI = 26     # DC CVAU/CVAC/CVAP/CVADP/CIVAC, IC IVAU
+
 
 class SysReg:
-    """One system register. `min_el` is the lowest EL that may access it (others UNDEFINED);
-    `read`/`write` override plain storage in `s.sr[name]`; `writable` masks writable bits."""
+    """One system register.
 
-    __slots__ = ("name", "key", "reset", "min_el", "_read", "_write", "writable", "read_only")
+    `min_el` is the lowest EL that may read it and `write_min_el` the lowest that may write it
+    (others UNDEFINED); `read`/`write` override plain storage in `s.sr[name]`; `writable`
+    masks writable bits; `read_only` makes MSR UNDEFINED; `el0_trap` is the SCTLR_EL1 bit
+    that must be 1 for an EL0 access not to be trapped to EL1 (EC 0x18); `regime` marks the
+    registers whose writes change the translation regime (cached translations are dropped),
+    `recheck` those whose writes change what may interrupt the CPU (masks, routing).
+    """
+
+    __slots__ = ("name", "key", "reset", "min_el", "write_min_el", "read_fn", "write_fn",
+                 "writable", "read_only", "el0_trap", "regime", "recheck")
 
     def __init__(self, name, key, reset=0, min_el=1, read=None, write=None, writable=None,
-                 read_only=False):
+                 read_only=False, write_min_el=None, el0_trap=None, regime=False,
+                 recheck=False):
         self.name, self.key, self.reset, self.min_el = name, key, reset, min_el
-        self._read, self._write = read, write
+        self.write_min_el = min_el if write_min_el is None else write_min_el
+        self.read_fn, self.write_fn = read, write
         self.writable = writable
         self.read_only = read_only
+        self.el0_trap = el0_trap
+        self.regime = regime
+        self.recheck = recheck
 
-    def check(self, s):
-        if s.el < self.min_el:
-            raise Undefined()
-
-    def read(self, s):
-        self.check(s)
-        return self.get(s)
-
-    def write(self, s, value):
-        self.check(s)
-        if self.read_only:
-            raise Undefined()
-        self.set(s, value)
-
-    # unchecked access, for the debugger and the API
+    # unchecked access, for the debugger, the API and the MSR templates
     def get(self, s):
-        if self._read is not None:
-            return self._read(s)
+        if self.read_fn is not None:
+            return self.read_fn(s)
         return s.sr.get(self.name, self.reset)
 
     def set(self, s, value):
         value &= 0xFFFF_FFFF_FFFF_FFFF
         if self.writable is not None:
             value = (s.sr.get(self.name, self.reset) & ~self.writable) | (value & self.writable)
-        if self._write is not None:
-            self._write(s, value)
+        if self.write_fn is not None:
+            self.write_fn(s, value)
         else:
             s.sr[self.name] = value
 
 
 def encoding_name(op0, op1, crn, crm, op2):
     return f"S{op0}_{op1}_C{crn}_C{crm}_{op2}"
+
+
+def fields(*pairs):
+    """A register value from (lsb, field value) pairs."""
+    value = 0
+    for lsb, field in pairs:
+        value |= field << lsb
+    return value
 
 
 # --- PSTATE fields and special-purpose registers (C5.2) -------------------------------------------
@@ -69,12 +83,21 @@ def _set_spsel(s, v):
     s.select_sp(s.el, v & 1)
 
 
+# FPCR: AHP, DN, FZ and RMode (bits 26:22) only. Len, Stride and FZ16 are RES0 (no AArch32, no
+# FEAT_FP16), the trap enables IOE..IDE are RAZ/WI (no FP exception trapping), and AH/FIZ/NEP
+# need FEAT_AFP.
+FPCR_WRITABLE = 0x07C0_0000
+# FPSR: QC and the cumulative flags IDC, IXC, UFC, OFC, DZC, IOC; N, Z, C, V (bits 31:28) are
+# RES0 as AArch32 is not implemented.
+FPSR_WRITABLE = 0x0800_009F
+
+
 def _set_fpcr(s, v):
-    s.fpcr = v & 0x07FF_9F00
+    s.fpcr = v & FPCR_WRITABLE
 
 
 def _set_fpsr(s, v):
-    s.fpsr = v & 0xF800_009F
+    s.fpsr = v & FPSR_WRITABLE
 
 
 def _sp_el(n):
@@ -91,6 +114,8 @@ def _sp_el(n):
 
 
 def _cntvct(s):
+    # Counts retired instructions, and only as of the last Core.run return: the generic timer
+    # issue replaces this with the system counter.
     return s.core.icount
 
 
@@ -109,18 +134,27 @@ CTR_EL0_VALUE = 0x8444_C004
 DCZID_EL0_VALUE = 0x4
 DCZ_BLOCK = 4 << DCZID_EL0_VALUE
 
+
+def _dczid(s):
+    """DCZID_EL0.DZP (bit 4) reads 1 where DC ZVA is prohibited: at EL0 unless SCTLR_EL1.DZE."""
+    prohibited = s.el == 0 and not (s.sr.get("sctlr_el1", 0) >> SCTLR_DZE) & 1
+    return DCZID_EL0_VALUE | (prohibited << 4)
+
+
 _sp0, _sp1, _sp2 = _sp_el(0), _sp_el(1), _sp_el(2)
 _pan, _uao, _ssbs, _dit = _flag("pan", 22), _flag("uao", 23), _flag("ssbs", 12), _flag("dit", 24)
 
 TABLE = [
     # name, (op0, op1, CRn, CRm, op2), options
     ("nzcv", (3, 3, 4, 2, 0), dict(min_el=0, read=lambda s: s.nzcv << 28, write=_set_nzcv)),
-    ("daif", (3, 3, 4, 2, 1), dict(min_el=0, read=lambda s: s.daif << 6, write=_set_daif)),
+    ("daif", (3, 3, 4, 2, 1), dict(min_el=0, read=lambda s: s.daif << 6, write=_set_daif,
+                                   el0_trap=SCTLR_UMA, recheck=True)),
+    # FPCR/FPSR: the CPACR_EL1.FPEN / CPTR_ELx traps are not modelled (nor for FP instructions)
     ("fpcr", (3, 3, 4, 4, 0), dict(min_el=0, read=lambda s: s.fpcr, write=_set_fpcr)),
     ("fpsr", (3, 3, 4, 4, 1), dict(min_el=0, read=lambda s: s.fpsr, write=_set_fpsr)),
     ("currentel", (3, 0, 4, 2, 2), dict(read=lambda s: s.el << 2, read_only=True)),
     ("spsel", (3, 0, 4, 2, 0), dict(read=lambda s: s.spsel, write=_set_spsel)),
-    ("pan", (3, 0, 4, 2, 3), dict(read=_pan[0], write=_pan[1])),
+    ("pan", (3, 0, 4, 2, 3), dict(read=_pan[0], write=_pan[1], regime=True)),
     ("uao", (3, 0, 4, 2, 4), dict(read=_uao[0], write=_uao[1])),
     ("ssbs", (3, 3, 4, 2, 6), dict(min_el=0, read=_ssbs[0], write=_ssbs[1])),
     ("dit", (3, 3, 4, 2, 5), dict(min_el=0, read=_dit[0], write=_dit[1])),
@@ -128,34 +162,184 @@ TABLE = [
     ("sp_el1", (3, 4, 4, 1, 0), dict(min_el=2, read=_sp1[0], write=_sp1[1])),
     ("sp_el2", (3, 6, 4, 1, 0), dict(min_el=3, read=_sp2[0], write=_sp2[1])),
     ("tpidr_el0", (3, 3, 13, 0, 2), dict(min_el=0)),
-    ("tpidrro_el0", (3, 3, 13, 0, 3), dict(min_el=0)),
+    ("tpidrro_el0", (3, 3, 13, 0, 3), dict(min_el=0, write_min_el=1)),   # read-only at EL0
     ("tpidr_el1", (3, 0, 13, 0, 4), {}),
     ("tpidr_el2", (3, 4, 13, 0, 2), dict(min_el=2)),
     ("tpidr_el3", (3, 6, 13, 0, 2), dict(min_el=3)),
-    ("ctr_el0", (3, 3, 0, 0, 1), dict(min_el=0, reset=CTR_EL0_VALUE, read_only=True)),
-    ("dczid_el0", (3, 3, 0, 0, 7), dict(min_el=0, reset=DCZID_EL0_VALUE, read_only=True)),
+    ("ctr_el0", (3, 3, 0, 0, 1), dict(min_el=0, reset=CTR_EL0_VALUE, read_only=True,
+                                      el0_trap=SCTLR_UCT)),
+    ("dczid_el0", (3, 3, 0, 0, 7), dict(min_el=0, read=_dczid, read_only=True)),
+    # EL0 accesses to the counter registers are gated by CNTKCTL_EL1 (the generic timer issue)
     ("cntvct_el0", (3, 3, 14, 0, 2), dict(min_el=0, read=_cntvct, read_only=True)),
-    ("cntfrq_el0", (3, 3, 14, 0, 0), dict(min_el=0, reset=100_000_000)),
+    # CNTFRQ_EL0 is writable only at the highest implemented EL (EL3)
+    ("cntfrq_el0", (3, 3, 14, 0, 0), dict(min_el=0, write_min_el=3, reset=100_000_000)),
+    # EL1 controls with no behaviour in the interpreter yet: plain storage
+    ("cpacr_el1", (3, 0, 1, 0, 2), {}),
+    ("contextidr_el1", (3, 0, 13, 0, 1), {}),
+    ("par_el1", (3, 0, 7, 4, 0), {}),
+    # FEAT_LOR with no LORegions (LORID_EL1 = 0): LDLAR/STLLR behave as LDAR/STLR
+    ("lorsa_el1", (3, 0, 10, 4, 0), {}),
+    ("lorea_el1", (3, 0, 10, 4, 1), {}),
+    ("lorn_el1", (3, 0, 10, 4, 2), {}),
+    ("lorc_el1", (3, 0, 10, 4, 3), {}),
+    ("lorid_el1", (3, 0, 10, 4, 7), dict(read_only=True)),
+    # Translation controls read by the MMU (walk.py, gpc.py) and the exception routing
+    ("ttbr1_el1", (3, 0, 2, 0, 1), dict(regime=True)),
+    ("hcr_el2", (3, 4, 1, 1, 0), dict(min_el=2, regime=True, recheck=True)),
+    ("vttbr_el2", (3, 4, 2, 1, 0), dict(min_el=2, regime=True)),
+    ("vtcr_el2", (3, 4, 2, 1, 2), dict(min_el=2, regime=True)),
+    ("hpfar_el2", (3, 4, 6, 0, 4), dict(min_el=2)),
+    ("scr_el3", (3, 6, 1, 1, 0), dict(min_el=3, regime=True, recheck=True)),
+    ("gptbr_el3", (3, 6, 2, 1, 4), dict(min_el=3, regime=True)),
+    ("gpccr_el3", (3, 6, 2, 1, 6), dict(min_el=3, regime=True)),
+    ("mfar_el3", (3, 6, 6, 0, 5), dict(min_el=3)),
 ]
 
-# Per-EL exception and control registers (EL1, EL2, EL3 encodings differ only in op1).
+# Per-EL registers (EL1, EL2, EL3 encodings differ only in op1). TTBR1_EL2 is absent: it
+# exists only with FEAT_VHE, which ID_AA64MMFR1_EL1.VH does not advertise.
 _PER_EL = [
-    ("sctlr", (3, None, 1, 0, 0)),
-    ("vbar", (3, None, 12, 0, 0)),
-    ("esr", (3, None, 5, 2, 0)),
-    ("far", (3, None, 6, 0, 0)),
-    ("elr", (3, None, 4, 0, 1)),
-    ("spsr", (3, None, 4, 0, 0)),
+    # name, (CRn, CRm, op2), a write changes the translation regime
+    ("sctlr", (1, 0, 0), True),
+    ("tcr", (2, 0, 2), True),
+    ("ttbr0", (2, 0, 0), True),
+    ("mair", (10, 2, 0), True),
+    ("vbar", (12, 0, 0), False),
+    ("esr", (5, 2, 0), False),
+    ("far", (6, 0, 0), False),
+    ("elr", (4, 0, 1), False),
+    ("spsr", (4, 0, 0), False),
+    ("afsr0", (5, 1, 0), False),
+    ("afsr1", (5, 1, 1), False),
+    ("amair", (10, 3, 0), False),
 ]
 _EL_OP1 = {1: 0, 2: 4, 3: 6}
-for _base, (_op0, _, _crn, _crm, _op2) in _PER_EL:
+for _base, (_crn, _crm, _op2), _regime in _PER_EL:
     for _el, _op1 in _EL_OP1.items():
-        TABLE.append((f"{_base}_el{_el}", (_op0, _op1, _crn, _crm, _op2), dict(min_el=_el)))
+        TABLE.append((f"{_base}_el{_el}", (3, _op1, _crn, _crm, _op2),
+                      dict(min_el=_el, regime=_regime)))
+
+
+# --- Identification registers (D24.2): an RME-capable Armv8.4-ish CPU advertising exactly what
+# the interpreter implements. Field values as in the Arm ARM's field descriptions.
+
+MIDR_EL1_VALUE = fields(
+    (24, 0x41),     # Implementer: Arm Limited
+    (20, 0x0),      # Variant
+    (16, 0xF),      # Architecture: defined by the ID registers
+    (4, 0xD0F),     # PartNum: AEM v8 FVP
+    (0, 0x0),       # Revision
+)
+# MPIDR_EL1 of CPU 0 on the FVP Base RevC: bit 31 RES1, MT=1, Aff1 = CPU number (board sets it)
+MPIDR_EL1_VALUE = fields((31, 1), (24, 1), (8, 0))
+REVIDR_EL1_VALUE = 0
+
+ID_AA64PFR0_EL1_VALUE = fields(
+    (0, 1),         # EL0: AArch64 only
+    (4, 1),         # EL1: AArch64 only
+    (8, 1),         # EL2: AArch64 only
+    (12, 1),        # EL3: AArch64 only
+    (16, 0),        # FP: implemented, no half precision
+    (20, 0),        # AdvSIMD: implemented, no half precision
+    (24, 1),        # GIC: GICv3/v4 system register interface
+    (28, 0),        # RAS: not implemented (ESB is a NOP)
+    (32, 0),        # SVE: not implemented
+    (36, 0),        # SEL2: no Secure EL2
+    (48, 1),        # DIT: FEAT_DIT (PSTATE.DIT, MSR DIT)
+    (52, 1),        # RME: FEAT_RME
+)
+ID_AA64PFR1_EL1_VALUE = fields(
+    (0, 0),         # BT: no FEAT_BTI (BTI is a NOP)
+    (4, 2),         # SSBS: FEAT_SSBS2 (PSTATE.SSBS, MSR SSBS immediate and register)
+    (8, 0),         # MTE: not implemented
+)
+ID_AA64ISAR0_EL1_VALUE = fields(
+    (4, 0),         # AES: not implemented (nor SHA1/SHA2/SHA3/SM3/SM4/DP/FHM: all 0)
+    (16, 1),        # CRC32: CRC32B..CRC32CX
+    (20, 2),        # Atomic: FEAT_LSE
+    (28, 0),        # RDM: not implemented
+    (52, 2),        # TS: FEAT_FlagM2 (CFINV, RMIF, SETF8/16, AXFLAG, XAFLAG)
+    (56, 2),        # TLB: FEAT_TLBIOS and FEAT_TLBIRANGE (all TLBI forms decode)
+)
+ID_AA64ISAR1_EL1_VALUE = fields(
+    (0, 2),         # DPB: FEAT_DPB2 (DC CVAP, DC CVADP)
+    (4, 0),         # APA, API (and GPA, GPI): no pointer authentication
+    (12, 0),        # JSCVT: no FJCVTZS
+    (20, 2),        # LRCPC: FEAT_LRCPC2 (LDAPR, LDAPUR/STLUR)
+    (32, 1),        # FRINTTS: FRINT32Z/32X/64Z/64X
+    (36, 1),        # SB: FEAT_SB
+)
+ID_AA64ISAR2_EL1_VALUE = 0
+ID_AA64MMFR0_EL1_VALUE = fields(
+    (0, 5),         # PARange: 48 bits
+    (4, 2),         # ASIDBits: 16
+    (8, 0),         # BigEnd: little-endian only
+    (12, 0),        # SNSMem: no Secure/Non-secure distinction
+    (16, 0),        # BigEndEL0: little-endian only
+    (20, 0),        # TGran16: 16 KB granule not supported
+    (24, 0xF),      # TGran64: 64 KB granule not supported
+    (28, 0),        # TGran4: 4 KB granule supported
+    (32, 0),        # TGran16_2: as TGran16 (stage 2)
+    (36, 0),        # TGran64_2: as TGran64
+    (40, 0),        # TGran4_2: as TGran4
+)
+ID_AA64MMFR1_EL1_VALUE = fields(
+    (0, 0),         # HAFDBS: no hardware Access flag / dirty state
+    (4, 2),         # VMIDBits: 16
+    (8, 0),         # VH: no FEAT_VHE
+    (16, 1),        # LO: FEAT_LOR (LDLAR, STLLR; no LORegions)
+    (20, 2),        # PAN: FEAT_PAN2 (PSTATE.PAN, AT S1E1RP/S1E1WP)
+)
+ID_AA64MMFR2_EL1_VALUE = fields(
+    (4, 1),         # UAO: FEAT_UAO (PSTATE.UAO, MSR UAO)
+)
+ID_AA64DFR0_EL1_VALUE = fields(
+    (0, 6),         # DebugVer: Armv8.0 debug
+    (4, 0),         # TraceVer: no trace unit system registers
+    (8, 0),         # PMUVer: no PMU
+    (12, 5),        # BRPs: 6 breakpoints
+    (20, 3),        # WRPs: 4 watchpoints
+    (28, 0),        # CTX_CMPs: 1 context-aware breakpoint
+)
+
+# The feature ID space is op0=3, op1=0, CRn=0, CRm=1..7 (D24.2.1): the named registers have the
+# values above, every other encoding there (the AArch32 ID registers of an AArch64-only CPU,
+# reserved encodings) reads as zero. All are read-only and UNDEFINED at EL0.
+ID_REGISTERS = {
+    (0, 0): ("midr_el1", MIDR_EL1_VALUE),
+    (0, 5): ("mpidr_el1", MPIDR_EL1_VALUE),
+    (0, 6): ("revidr_el1", REVIDR_EL1_VALUE),
+    (4, 0): ("id_aa64pfr0_el1", ID_AA64PFR0_EL1_VALUE),
+    (4, 1): ("id_aa64pfr1_el1", ID_AA64PFR1_EL1_VALUE),
+    (4, 2): ("id_aa64pfr2_el1", 0),
+    (4, 4): ("id_aa64zfr0_el1", 0),
+    (4, 5): ("id_aa64smfr0_el1", 0),
+    (5, 0): ("id_aa64dfr0_el1", ID_AA64DFR0_EL1_VALUE),
+    (5, 1): ("id_aa64dfr1_el1", 0),
+    (5, 4): ("id_aa64afr0_el1", 0),
+    (5, 5): ("id_aa64afr1_el1", 0),
+    (6, 0): ("id_aa64isar0_el1", ID_AA64ISAR0_EL1_VALUE),
+    (6, 1): ("id_aa64isar1_el1", ID_AA64ISAR1_EL1_VALUE),
+    (6, 2): ("id_aa64isar2_el1", ID_AA64ISAR2_EL1_VALUE),
+    (7, 0): ("id_aa64mmfr0_el1", ID_AA64MMFR0_EL1_VALUE),
+    (7, 1): ("id_aa64mmfr1_el1", ID_AA64MMFR1_EL1_VALUE),
+    (7, 2): ("id_aa64mmfr2_el1", ID_AA64MMFR2_EL1_VALUE),
+}
+for _crm in range(8):
+    for _op2 in range(8):
+        _key = (3, 0, 0, _crm, _op2)
+        if (_crm, _op2) in ID_REGISTERS:
+            _name, _value = ID_REGISTERS[_crm, _op2]
+        elif _crm:
+            _name, _value = encoding_name(*_key).lower(), 0
+        else:
+            continue
+        TABLE.append((_name, _key, dict(reset=_value, read_only=True)))
 
 BY_ENCODING = {}
 BY_NAME = {}
 for _name, _key, _opts in TABLE:
     _reg = SysReg(_name, _key, **_opts)
+    assert _key not in BY_ENCODING and _name not in BY_NAME, _name
     BY_ENCODING[_key] = _reg
     BY_NAME[_name] = _reg
 

@@ -100,35 +100,109 @@ class Block:
         raise AssertionError("exception did not pass through this block")
 
 
-def compile_block(ops, env):
+_REG = re.compile(r"\bX\[(\d+)\]")
+_RETURN = re.compile(r"(?<![\w.])return\b")
+# A template touching the CPU state other than through X[<constant>] and s.nzcv (a helper
+# given `s` or `X`, an ERET, an MSR) sees the register list itself: cached registers are
+# written back before it and reloaded after it.
+_OPAQUE = re.compile(r"\bX\b(?!\[\d)|\bs\b(?!\.nzcv\b)")
+
+
+def _values(decoded, constants):
+    """The template parameters of `decoded` as text: decode-time values as literals, others
+    bound to block constants."""
+    values = {}
+    for name, value in decoded.params.items():
+        if isinstance(value, _LITERAL_TYPES):
+            values[name] = _literal(value)
+        else:
+            key = f"_k{len(constants)}"
+            constants[key] = value
+            values[name] = key
+    return values
+
+
+def _instantiate(decoded, index, constants):
+    """The template text of `decoded` as instruction `index` of a block, with `pc` as the
+    block's pc plus the offset."""
+    body = decoded.src.format(**_values(decoded, constants))
+    return _PC.sub(f"(pc + {4 * index})", body) if index else body
+
+
+class _Registers:
+    """X registers held in locals (x_<n>) inside a block."""
+
+    def __init__(self, bodies):
+        self.regs = sorted({int(n) for body in bodies if not _OPAQUE.search(body)
+                            for n in _REG.findall(body)})
+
+    def load(self):
+        return [f"x_{r} = X[{r}]" for r in self.regs]
+
+    def store(self):
+        return "; ".join(f"X[{r}] = x_{r}" for r in self.regs)
+
+    def rename(self, body):
+        body = _REG.sub(lambda m: f"x_{m.group(1)}" if int(m.group(1)) in self.regs
+                        else m.group(0), body)
+        store = self.store()
+        return _RETURN.sub(f"{store}; return", body) if store else body
+
+
+def _self_loop(ops):
+    """A block whose last instruction branches back to its first runs as a Python loop."""
+    branch = ops[-1].branch
+    return len(ops) > 1 and branch is not None and branch[1] == -4 * (len(ops) - 1)
+
+
+def compile_block(ops, env, max_insns=64):
     """Compile decoded Ops (consecutive instructions from the first one's address) into a Block.
 
     The block adds its length minus one to `s.block_extra` on entry (the run loop counts the
     dispatch itself) and leaves through the last instruction's return, or falls through to the
-    next address."""
+    next address. A block that branches back to its start loops inside the function, up to
+    `max_insns` instructions per call, counting the extra iterations on the way out.
+    Registers the block uses are held in locals; they are written back on every exit,
+    including exceptions (when `_live` says the locals are the current values)."""
     constants = {}
-    lines = [f"    s.block_extra += {len(ops) - 1}"]
+    n = len(ops)
+    iterations = max_insns // n if _self_loop(ops) else 1
+    loop = iterations >= 2
+    bodies = [_instantiate(decoded, i, constants) for i, decoded in enumerate(ops)]
+    if loop:
+        test = ops[-1].branch[0].format(**_values(ops[-1], constants))
+        bodies[-1] = f"if not ({test}): break"
+    regs = _Registers(bodies)
+    store = regs.store()
+    indent = "        " if loop else "    "
+    lines = [f"s.block_extra += {n - 1}", *regs.load(), "_live = 1", "_i = 0", "try:"]
+    if loop:
+        lines.append(f"    for _i in range({iterations}):")
     first_lines = []
-    for i, decoded in enumerate(ops):
-        values = {}
-        for name, value in decoded.params.items():
-            if isinstance(value, _LITERAL_TYPES):
-                values[name] = _literal(value)
-            else:
-                key = f"_k{len(constants)}"
-                constants[key] = value
-                values[name] = key
-        body = decoded.src.format(**values)
-        if i:
-            body = _PC.sub(f"(pc + {4 * i})", body)
+    for body in bodies:
+        opaque = bool(_OPAQUE.search(body))
+        if opaque and store:
+            lines += [f"{indent}{store}", f"{indent}_live = 0"]
         first_lines.append(len(lines) + 3)          # +2 header lines, 1-based line numbers
-        lines.extend("    " + line for line in body.splitlines())
-    lines.append(f"    return pc + {4 * len(ops)}")
+        text = body if opaque else regs.rename(body)
+        lines.extend(indent + line for line in text.splitlines())
+        if opaque and store:
+            lines += [indent + line for line in regs.load()] + [f"{indent}_live = 1"]
+    if loop:        # every iteration branched back: call again from the start
+        lines += ["    else:", f"        {store}; return pc" if store else "        return pc"]
+    lines.append(f"    {store}" if store else "    pass")
+    lines.append("except BaseException:")
+    lines.append(f"    if _live: {store}" if store else "    pass")
+    lines.append("    raise")
+    if loop:
+        lines.append(f"finally:\n    s.block_extra += {n} * _i")
+    lines.append(f"return pc + {4 * n}")
     names = ", ".join(ENV + tuple(constants))
     code = (f"def factory({names}):\n"
-            f"  def block(pc):\n" + "\n".join("  " + line for line in lines) + "\n"
-            "  return block\n")
+            f"  def block(pc):\n" + "\n".join("    " + line for line in "\n".join(lines)
+                                                .splitlines()) + "\n"
+            f"  return block\n")
     namespace = {}
     exec(compile(code, "<block>", "exec"), RUNTIME, namespace)
     fn = namespace["factory"](*env, *constants.values())
-    return Block(fn, len(ops), first_lines)
+    return Block(fn, n, first_lines)

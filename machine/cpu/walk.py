@@ -12,7 +12,7 @@ from typing import NamedTuple
 from machine.memory.bus import BusError
 
 from .gpc import PAS_NONSECURE, PAS_REALM, PAS_ROOT, PAS_SECURE, GpcFault
-from .state import NONSECURE, REALM, ROOT, SECURE
+from .state import NONSECURE, REALM, ROOT, SECURE, EL2Enabled
 
 READ, WRITE, FETCH = 0, 1, 2
 PA_BITS = 48
@@ -57,18 +57,9 @@ def security_pas(security):
             ROOT: PAS_ROOT}[security]
 
 
-def el2_enabled(s):
-    """EL2 is enabled in the current security state (EL2Enabled())."""
-    if s.security == NONSECURE or s.security == REALM:
-        return True
-    if s.security == SECURE:
-        return bool((s.sr.get("scr_el3", 0) >> 18) & 1)     # SCR_EL3.EEL2
-    return False
-
-
 def stage2_enabled(s, el):
     hcr = s.sr.get("hcr_el2", 0)
-    return el < 2 and el2_enabled(s) and hcr & 1 and not (hcr >> 27) & 1   # VM, not TGE
+    return el < 2 and EL2Enabled(s) and hcr & 1 and not (hcr >> 27) & 1   # VM, not TGE
 
 
 class Regime(NamedTuple):
@@ -335,7 +326,7 @@ class Walker:
         HCR_EL2.DC (D8.2.10)."""
         if va >> PA_BITS:
             raise WalkFault(FSC_ADDRESS_SIZE)
-        hcr_dc = regime.el == 1 and el2_enabled(self.s) and (self.s.sr.get("hcr_el2", 0) >>
+        hcr_dc = regime.el == 1 and EL2Enabled(self.s) and (self.s.sr.get("hcr_el2", 0) >>
                                                               12) & 1
         device = acc != FETCH and not hcr_dc
         device = False  # TEMPORARY-UNTIL-ORACLE-MMU

@@ -5,6 +5,8 @@ CPUs reach RAM through host pages (`ram_page`) which their TLBs cache, and MMIO 
 invalidates every CPU's decode cache for it (self-modifying code, loaders, DC ZVA).
 """
 
+import mmap
+
 PAGE_SHIFT = 12
 PAGE_SIZE = 1 << PAGE_SHIFT
 PAGE_MASK = PAGE_SIZE - 1
@@ -23,7 +25,9 @@ class Ram:
         if base & PAGE_MASK or size & PAGE_MASK or size <= 0:
             raise ValueError(f"RAM region {name}: base and size must be non-zero multiples of 4 KB")
         self.name, self.base, self.size = name, base, size
-        self.data = bytearray(size)
+        # Anonymous mappings are zero-filled lazily: gigabytes of guest RAM cost host memory
+        # only where the guest writes.
+        self.data = mmap.mmap(-1, size) if size >= (1 << 24) else bytearray(size)
 
 
 class Mmio:
@@ -101,7 +105,7 @@ class PhysicalBus:
             return
         r = self.region_at(pa)
         if isinstance(r, Mmio) and pa + size <= r.base + r.size:
-            r.device.write(pa - r.base, size, value)
+            r.device.write(pa - r.base, size, value & ((1 << (8 * size)) - 1))
             return
         if host is not None:
             for i in range(size):

@@ -73,12 +73,47 @@ def AddWithCarryArgs(sub, sf, y, y_clean, params, carry=None):
     return f"{x}, {operand}, {int(sub) if carry is None else carry}, {datasize}"
 
 
+def AddWithCarryInline(args, datasize, use_result):
+    """AddWithCarry(x, y, carry, N) written out inline (a function call costs more than the
+    arithmetic): `args` is the "x, y, carry, N" text of AddWithCarryArgs; `use_result` the
+    statement that consumes the result _r (empty for compares that only set NZCV)."""
+    x, y, carry, _ = (part.strip() for part in args.rsplit(",", 3))
+    top = datasize - 1
+    return (f"_x = {x}\n_y = {y}\n_u = _x + _y + {carry}\n_r = _u & {Ones(datasize)}\n"
+            f"{use_result}"
+            f"s.nzcv = _r >> {top} << 3 | (_r == 0) << 2 | _u >> {datasize} << 1 | "
+            f"((_x ^ _r) & (_y ^ _r)) >> {top}")
+
+
+def FlagSettingAddSub(sub, sf, y, y_clean, params, use_result):
+    """ADDS/SUBS (and CMN/CMP): AddWithCarry(x, y, 0, N) or AddWithCarry(x, NOT(y), 1, N)
+    specialised so that C is the unsigned comparison and V the sign test, with no carry-in
+    arithmetic. y is an expression or a decode-time int (folded into `imm`)."""
+    datasize, m = 32 << sf, MASK[sf]
+    top = datasize - 1
+    if isinstance(y, int):
+        params["imm"], y = y, "{imm}"
+    elif not y_clean:
+        y = f"({y}) & {m}"
+    x = "X[{n}]" if sf else f"X[{{n}}] & {m}"
+    if sub:
+        return (f"_x = {x}\n_y = {y}\n_r = (_x - _y) & {m}\n{use_result}"
+                f"s.nzcv = _r >> {top} << 3 | (_r == 0) << 2 | (_x >= _y) << 1 | "
+                f"((_x ^ _y) & (_x ^ _r)) >> {top}")
+    return (f"_x = {x}\n_y = {y}\n_u = _x + _y\n_r = _u & {m}\n{use_result}"
+            f"s.nzcv = _r >> {top} << 3 | (_r == 0) << 2 | _u >> {datasize} << 1 | "
+            f"((_x ^ _r) & (_y ^ _r)) >> {top}")
+
+
 def AddSub(sub, setflags, sf, d, y, y_clean=True, carry=None, **params):
     """X[d] = X[n] + y (sub: X[n] + NOT(y) + 1, or + carry when given), setting NZCV through
     AddWithCarry when setflags. params holds n and whatever y refers to."""
     if setflags:
+        if carry is None:
+            return insn_of(FlagSettingAddSub(sub, sf, y, y_clean, params, "X[{d}] = _r\n"),
+                           d=d, **params)
         args = AddWithCarryArgs(sub, sf, y, y_clean, params, carry)
-        return insn_of(f"X[{{d}}], s.nzcv = AddWithCarry({args})", d=d, **params)
+        return insn_of(AddWithCarryInline(args, 32 << sf, "X[{d}] = _r\n"), d=d, **params)
     if isinstance(y, int):
         params["imm"], y = y, "{imm}"
     if carry is None:

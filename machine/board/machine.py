@@ -1,0 +1,226 @@
+"""A machine built from a MachineDefinition: RAM and devices on the physical bus, the CPUs,
+the EL3 firmware, virtual time and the deterministic scheduler.
+
+Scheduling: the powered, non-waiting CPUs run in a fixed round-robin order for a fixed
+quantum of instructions each; then virtual time advances by one quantum and the timed
+devices catch up. So the same inputs give the same output and the same instruction counts.
+When every CPU waits for an interrupt, time jumps to the next device event; with none
+pending, the machine has hung.
+"""
+
+from typing import NamedTuple
+
+from machine.cpu import interrupts
+from machine.cpu.core import Core
+from machine.memory.bus import PhysicalBus
+
+from .clock import VirtualClock
+from .console import open_console
+from .factories import FACTORIES
+
+QUANTUM = 5_000
+GB = 1 << 30
+MB = 1 << 20
+
+# Exit statuses of `fvp-rme run` (docs/running.md)
+EXIT_POWEROFF, EXIT_STOPPED, EXIT_RESET, EXIT_LIMIT, EXIT_HANG = 0, 1, 3, 4, 5
+
+
+class Exit(NamedTuple):
+    status: int
+    reason: str
+
+
+class Machine:
+    def __init__(self, definition, cpus=1, memory=2 * GB, consoles=None, icount_shift=2):
+        if not 1 <= cpus <= definition.max_cpus:
+            raise ValueError(f"--cpus must be 1..{definition.max_cpus}")
+        self.definition = definition
+        self.bus = PhysicalBus()
+        self.clock = VirtualClock(icount_shift)
+        self.consoles = {name: open_console(spec) for name, spec in (consoles or {}).items()}
+        self.ns_memory = self._add_memory(memory)
+        self.cores = [self._new_core(i) for i in range(cpus)]
+        self.devices = {}
+        self.timed = []
+        for region in definition.devices:
+            self._add_device(region)
+        from machine.firmware.el3 import El3Firmware
+        from machine.firmware.gpt import GranuleProtectionTable
+
+        self.gpt = GranuleProtectionTable(self.bus, *self._gpt_layout())
+        self.firmware = El3Firmware(self, self.gpt)
+        for core in self.cores:
+            self.firmware.reset_core(core)
+            core.exception_hook = self._hook(core)
+        self.exit = None
+        self.icount = 0
+
+    # --- construction ------------------------------------------------------------------------
+
+    def _add_memory(self, size):
+        """Map the RAM regions; DRAM is sized so the OS gets `size` bytes of Non-secure DRAM
+        (DRAM1 first, the rest in DRAM2). Returns the NS DRAM ranges for the device tree."""
+        ns_ranges = []
+        remaining = size
+        for region in self.definition.memory:
+            if region.kind != "dram":
+                self.bus.add_ram(region.name, region.base, region.size)
+                continue
+            reserved = sum(c[1] for c in region.carve_outs)
+            usable = region.size - reserved
+            take = min(remaining, usable)
+            if take <= 0:
+                continue
+            mapped = region.size if region.carve_outs else take
+            self.bus.add_ram(region.name, region.base, mapped)
+            ns_ranges.append((region.base, take))
+            remaining -= take
+        if remaining > 0:
+            raise ValueError(f"--memory too large: {size // MB} MB requested")
+        return ns_ranges
+
+    def _gpt_layout(self):
+        """(L0 base, L1 base, L1 size, protected regions) as TF-A lays them out on the FVP."""
+        sram = self.definition.memory_region("trusted-sram")
+        l0 = sram.base + sram.size - 0x2000
+        regions = [(base, size, "nonsecure") for base, size in self.ns_memory]
+        dram1 = self.definition.memory_region("dram1")
+        for offset, size, gpi, _name in dram1.carve_outs:
+            regions.append((dram1.base + offset, size, gpi))
+        l1_base = dram1.base + dram1.size - MB
+        from machine.firmware.gpt import GPI_BY_NAME
+
+        return l0, l1_base, MB, [(b, s, GPI_BY_NAME[g]) for b, s, g in regions]
+
+    def _new_core(self, index):
+        core = Core(self.bus)
+        core.index = index
+        core.mpidr = self.definition.mpidr(index)
+        core.s.sr["mpidr_el1"] = core.mpidr
+        core.powered = False
+        core.s.halted = True
+        core.machine = self
+        return core
+
+    def _add_device(self, region):
+        device = FACTORIES[region.model](self, region)
+        if device is None:
+            return
+        device.clock = self.clock
+        self.devices[region.name] = device
+        self.bus.add_mmio(region.name, region.base, region.size, device)
+        if type(device).next_event is not _base_next_event():
+            self.timed.append(device)
+
+    def console(self, name):
+        return self.consoles.get(name) or self.consoles.setdefault(name, open_console(None))
+
+    def _hook(self, core):
+        def hook(exc, pc):
+            return self.firmware.on_exception(core, exc, pc)
+        return hook
+
+    # --- power (the firmware's PSCI calls these) -------------------------------------------------
+
+    def core_by_affinity(self, affinity):
+        for core in self.cores:
+            if core.mpidr & 0xFF_00FF_FFFF == affinity:
+                return core
+        return None
+
+    def valid_entry(self, address):
+        return any(base <= address < base + size for base, size in self.ns_memory)
+
+    def cpu_on(self, core, entry, context, el=2):
+        self.firmware.reset_core(core)
+        self.firmware.enter_nonsecure(core, entry, (context, 0, 0, 0), el=el)
+        core.powered = True
+
+    def cpu_off(self, core):
+        core.powered = False
+        core.s.halted = True
+
+    def standby(self, core):
+        core.s.halted = True
+
+    def system(self, kind):
+        if kind == "off":
+            self.exit = Exit(EXIT_POWEROFF, "system off")
+        else:
+            self.exit = Exit(EXIT_RESET, "system reset requested")
+
+    # --- booting and running -------------------------------------------------------------------
+
+    def load(self, placed):
+        for addr, data, memsz in placed.chunks:
+            self.bus.write_bytes(addr, bytes(data) + bytes(max(memsz - len(data), 0)))
+
+    def boot(self, entry, dtb_address, el=2):
+        """Power on CPU 0 at `entry` per the arm64 boot protocol (x0 = the DTB)."""
+        core = self.cores[0]
+        self.firmware.enter_nonsecure(core, entry, (dtb_address, 0, 0, 0), el=el)
+        core.powered = True
+
+    def run(self, max_insns=None):
+        """Run until the machine exits; returns an Exit."""
+        while self.exit is None:
+            ran = False
+            for core in self.cores:
+                if core.powered and not core.s.halted:
+                    before = core.icount
+                    stop = core.run(QUANTUM)
+                    self.icount += core.icount - before
+                    ran = True
+                    self._after_slice(core, stop)
+                    if self.exit is not None:
+                        break
+            if self.exit is not None:
+                break
+            self._advance(ran)
+            if max_insns is not None and self.icount >= max_insns:
+                self.exit = Exit(EXIT_LIMIT, f"instruction limit reached ({max_insns})")
+        for console in self.consoles.values():
+            console.close()
+        return self.exit
+
+    def _after_slice(self, core, stop):
+        if stop.reason == "stop":
+            self.exit = Exit(EXIT_STOPPED, f"CPU {core.index}: {stop.message}")
+        elif stop.reason in ("wfi", "wfe"):
+            core.s.halted = True
+
+    def _advance(self, ran):
+        if ran:
+            self.clock.advance(QUANTUM << self.clock.shift)
+        else:
+            deadline = self._next_event()
+            if deadline is None:
+                self.exit = Exit(EXIT_HANG, "every CPU is waiting for an interrupt and no "
+                                            "timer is armed")
+                return
+            self.clock.advance(max(deadline - self.clock.now(), 0))
+        now = self.clock.now()
+        for device in self.timed:
+            device.tick(now)
+        self._poll_consoles()
+        for core in self.cores:
+            if core.powered and core.s.halted and interrupts.any_line(core.s):
+                core.s.halted = False
+
+    def _next_event(self):
+        events = [e for e in (d.next_event() for d in self.timed) if e is not None]
+        return min(events) if events else None
+
+    def _poll_consoles(self):
+        for name, console in self.consoles.items():
+            data = console.poll_input()
+            device = self.devices.get(name)
+            if data and device is not None and hasattr(device, "receive"):
+                device.receive(data)
+
+
+def _base_next_event():
+    from machine.devices.base import Device
+
+    return Device.next_event

@@ -1,0 +1,368 @@
+"""Exception generation and system instructions (C4.1.87, the half of "Branches, exception
+generating and system instructions" that is not a branch): SVC, HVC, SMC, BRK (HLT and DCPS1-3
+are UNDEFINED outside Debug state), hints, barriers, PSTATE writes (MSR immediate, CFINV,
+XAFLAG, AXFLAG), MRS/MSR (register) through the table of sysregs.py, and SYS (DC, IC, TLBI, AT)
+through the table below.
+
+Instructions that unmask interrupts or change their routing raise Recheck when an interrupt
+line is active, so that the run loop takes a now-pending interrupt before the next
+instruction.
+
+Not yet modelled: the WFI/WFE traps (HCR_EL2.TWI/TWE, SCR_EL3.TWI/TWE, SCTLR_EL1.nTWI/nTWE),
+the EL2/EL3 trap controls of system registers and instructions (HCR_EL2.TID*/TVM/TTLB/TPC/TDZ,
+CPTR_ELx, MDCR_ELx, fine-grained traps), the translation faults of DC by VA.
+"""
+
+from typing import NamedTuple
+
+from ..at import AddressTranslate
+from ..decode import Unallocated, encoding, insn, template_params
+from ..exceptions import (
+    EC_SYSREG,
+    GuestException,
+    HypervisorCall,
+    SecureMonitorCall,
+    Undefined,
+)
+from ..state import EL2Enabled, reg_zr, reg_zw
+from ..sysregs import (
+    BY_ENCODING,
+    DCZ_BLOCK,
+    SCTLR_DZE,
+    SCTLR_UCI,
+    SCTLR_UMA,
+    encoding_name,
+)
+from ..translate import runtime
+
+SCR_SMD, SCR_HCE, SCR_EEL2 = 7, 8, 18       # SCR_EL3 (D24.2.125)
+HCR_TSC = 19                                # HCR_EL2
+
+RECHECK = "\nif s.core.interrupt_lines():\n    raise Recheck()"
+
+
+def op(src, ends_block=False, **params):
+    """insn() with only the params that `src` uses (the optional checks use some)."""
+    used = template_params(src)
+    return insn(src, ends_block, **{k: v for k, v in params.items() if k in used})
+
+
+# --- access checks (AArch64.CheckSystemAccess) ---------------------------------------------------
+
+@runtime
+class SystemAccessTrap(GuestException):
+    """AArch64.SystemAccessTrap(): an MSR, MRS or system instruction trapped (EC 0x18)."""
+
+    ec = EC_SYSREG
+
+
+def SystemAccessISS(op0, op1, crn, crm, op2, rt, read):
+    """ISS of EC 0x18 (D24.2.40: exception from MSR, MRS or System instruction)."""
+    return (op0 << 20) | (op2 << 17) | (op1 << 14) | (crn << 10) | (rt << 5) | (crm << 1) | read
+
+
+def guarded(src, min_el, el0_trap=None):
+    """Prefix `src` with the access checks: UNDEFINED below `min_el` and, for an access allowed
+    at EL0, the trap to EL1 unless SCTLR_EL1 bit `el0_trap` is set (params: iss, trap)."""
+    if min_el:
+        check = "if s.el < {min_el}:\n    raise Undefined()\n"
+    elif el0_trap is not None:
+        check = ("if not s.el and not s.sr.get('sctlr_el1', 0) >> {trap} & 1:\n"
+                 "    raise SystemAccessTrap(iss={iss})\n")
+    else:
+        check = ""
+    return check + src
+
+
+# --- exception generation (C6.2: SVC, HVC, SMC, BRK; D1.3 routing) ------------------------------
+
+
+@runtime
+def HypervisorCallException(s, imm16):
+    """The exception HVC #imm16 raises: UNDEFINED at EL0, at EL1 without EL2 enabled, or when
+    SCR_EL3.HCE is 0; otherwise taken to EL2 (EL3 from EL3), returning after the HVC."""
+    if s.el == 0 or not s.have_el2 or (s.el == 1 and not EL2Enabled(s)):
+        return Undefined()
+    if s.have_el3 and not (s.sr.get("scr_el3", 0) >> SCR_HCE) & 1:
+        return Undefined()
+    return HypervisorCall(iss=imm16, return_offset=4, target_el=3 if s.el == 3 else 2)
+
+
+@runtime
+def SecureMonitorCallException(s, imm16):
+    """The exception SMC #imm16 raises (AArch64.CheckForSMCUndefOrTrap, CallSecureMonitor):
+    UNDEFINED at EL0; trapped to EL2 by HCR_EL2.TSC at EL1 (returning to the SMC itself);
+    else UNDEFINED when SCR_EL3.SMD is 1 or there is no EL3; else taken to EL3."""
+    if s.el == 0:
+        return Undefined()
+    if s.el == 1 and EL2Enabled(s) and (s.sr.get("hcr_el2", 0) >> HCR_TSC) & 1:
+        return SecureMonitorCall(iss=imm16, target_el=2)
+    if not s.have_el3 or (s.sr.get("scr_el3", 0) >> SCR_SMD) & 1:
+        return Undefined()
+    return SecureMonitorCall(iss=imm16, return_offset=4, target_el=3)
+
+
+EXCEPTION_GENERATION = {
+    # (opc, LL) -> template
+    (0b000, 0b01): "raise SupervisorCall(iss={imm16}, return_offset=4)",    # SVC
+    (0b000, 0b10): "raise HypervisorCallException(s, {imm16})",             # HVC
+    (0b000, 0b11): "raise SecureMonitorCallException(s, {imm16})",          # SMC
+    (0b001, 0b00): "raise Breakpoint(iss={imm16})",                         # BRK
+}
+
+
+@encoding("11010100 opc:3 imm16:16 op2:3 LL:2")
+def EXCEPTION(opc, imm16, op2, LL):
+    """SVC, HVC, SMC, BRK. HLT (opc=010) is UNDEFINED as halting debug is never enabled,
+    DCPS1-3 (opc=101) outside Debug state, TCANCEL (opc=011) without FEAT_TME."""
+    src = EXCEPTION_GENERATION.get((opc, LL)) if op2 == 0 else None
+    if src is None:
+        raise Unallocated()
+    return insn(src, ends_block=True, imm16=imm16)
+
+
+# --- hints (C6.2 HINT) ---------------------------------------------------------------------------
+
+# WFI/WFE wait for an interrupt/event: leave the run loop (the traps are not modelled yet).
+# WFI completes at once when an interrupt is pending, even a masked one (a WFI wake-up event);
+# WFE with the event register set clears it and continues. SEV also signals the other PEs: the
+# board broadcasts it when it runs several (here only the local event register is set).
+WFI = ("if not s.core.interrupt_lines():\n"
+       "    s.halted = True\n"
+       "    raise LoopExit(pc + 4, 'wfi')")
+WFE = ("if getattr(s, 'event_register', False):\n"
+       "    s.event_register = False\n"
+       "else:\n"
+       "    s.halted = True\n"
+       "    raise LoopExit(pc + 4, 'wfe')")
+SEV = "s.event_register = True"
+HINTS = {
+    2: insn(WFE, ends_block=True),
+    3: insn(WFI, ends_block=True),
+    4: insn(SEV),                   # SEV
+    5: insn(SEV),                   # SEVL
+}
+# Every other hint is a NOP here: NOP, YIELD, DGH, ESB (no FEAT_RAS), PSB/TSB CSYNC (no SPE,
+# no trace), CSDB, CLRBHB, BTI (no FEAT_BTI), the PAC/AUT/XPAC hint forms (no FEAT_PAuth),
+# CHKFEAT, and the unallocated hints, which architecturally behave as NOP.
+NOP = insn("")
+
+
+@encoding("1101010100 0 00 011 0010 CRm:4 op2:3 11111")
+def HINT(CRm, op2):
+    return HINTS.get((CRm << 3) | op2, NOP)
+
+
+# --- barriers and CLREX ----------------------------------------------------------------------
+
+@encoding("1101010100 0 00 011 0011 CRm:4 op2:3 11111")
+def BARRIER(CRm, op2):
+    """CLREX, DSB (incl. SSBB, PSSBB), DMB, ISB, SB. Memory accesses complete in order in this
+    model, so the barriers only end the block where the context must be resynchronised (ISB).
+    DSB nXS (op2=001, FEAT_XS) and TCOMMIT (op2=011, FEAT_TME) are not advertised."""
+    if op2 == 0b010:
+        return insn("s.exclusive = None")                  # CLREX: ClearExclusiveLocal
+    if op2 in (0b100, 0b101):
+        return NOP                                         # DSB, DMB (every option)
+    if op2 == 0b110:
+        return insn("", ends_block=True)                   # ISB
+    if op2 == 0b111 and CRm == 0:
+        return NOP                                         # SB
+    raise Unallocated()
+
+
+# --- PSTATE (MSR immediate, CFINV, XAFLAG, AXFLAG) -----------------------------------------------
+
+def _flags_table(fn):
+    """NZCV -> NZCV lookup for a flag-format conversion given as fn(n, z, c, v)."""
+    return tuple(fn(k >> 3 & 1, k >> 2 & 1, k >> 1 & 1, k & 1) for k in range(16))
+
+
+# FEAT_FlagM2 (C6.2 XAFLAG, AXFLAG): between the Arm and the "external" floating-point
+# comparison flag formats.
+XAFLAG = _flags_table(lambda n, z, c, v: ((1 - c) & (1 - z)) << 3 | (z & c) << 2
+                      | (c | z) << 1 | ((1 - c) & z))
+AXFLAG = _flags_table(lambda n, z, c, v: (z | v) << 2 | (c & (1 - v)) << 1)
+
+UNDEF_AT_EL0 = "if not s.el:\n    raise Undefined()\n"
+# (op1, op2) -> template; for the MSR (immediate) forms {imm} is CRm<0>, {crm} is CRm.
+PSTATE = {
+    (0b000, 0b011): UNDEF_AT_EL0 + "s.uao = {imm}",                    # UAO
+    (0b000, 0b100): UNDEF_AT_EL0 + "s.pan = {imm}\ns.core.regime_changed()",   # PAN
+    (0b000, 0b101): UNDEF_AT_EL0 + "s.select_sp(s.el, {imm})",         # SPSel
+    (0b011, 0b001): "s.ssbs = {imm}",                                  # SSBS
+    (0b011, 0b010): "s.dit = {imm}",                                   # DIT
+    (0b011, 0b110): "s.daif |= {crm}",                                 # DAIFSet
+    (0b011, 0b111): "s.daif &= {keep}" + RECHECK,                      # DAIFClr
+}
+# Not advertised: ALLINT (001 000, FEAT_NMI), SVCR (011 011, FEAT_SME), TCO (011 100, FEAT_MTE).
+FLAG_FORMAT = {
+    0b000: insn("s.nzcv ^= 2"),                                        # CFINV
+    0b001: insn("s.nzcv = {table}[s.nzcv]", table=XAFLAG),             # XAFLAG
+    0b010: insn("s.nzcv = {table}[s.nzcv]", table=AXFLAG),             # AXFLAG
+}
+
+
+@encoding("1101010100 0 00 op1:3 0100 CRm:4 op2:3 11111")
+def PSTATE_write(op1, CRm, op2):
+    if op1 == 0 and op2 in FLAG_FORMAT:
+        if CRm:
+            raise Unallocated()
+        return FLAG_FORMAT[op2]
+    src = PSTATE.get((op1, op2))
+    if src is None:
+        raise Unallocated()
+    if op1 == 0b011 and op2 >= 0b110:       # DAIFSet/DAIFClr: EL0 needs SCTLR_EL1.UMA
+        src = guarded(src, 0, SCTLR_UMA)
+    iss = SystemAccessISS(0, op1, 0b0100, CRm, op2, 0b11111, 0)
+    return op(src, ends_block=True, imm=CRm & 1, crm=CRm, keep=~CRm & 0xF, trap=SCTLR_UMA,
+              iss=iss)
+
+
+# --- MRS, MSR (register) -----------------------------------------------------------------------
+
+def _mrs(reg, t, iss):
+    src = "X[{t}] = {read}(s)" if reg.read_fn is not None else \
+        "X[{t}] = s.sr.get({name}, {reset})"
+    return op(guarded(src, reg.min_el, reg.el0_trap), t=t, read=reg.read_fn, name=reg.name,
+              reset=reg.reset, min_el=reg.min_el, trap=reg.el0_trap, iss=iss)
+
+
+def _msr(reg, t, iss):
+    if reg.read_only:
+        raise Unallocated()
+    if reg.write_fn is None and reg.writable is None:
+        src, write = "s.sr[{name}] = X[{t}]", None
+    else:
+        src, write = "{write}(s, X[{t}])", reg.write_fn if reg.writable is None else reg.set
+    if reg.regime:
+        src += "\ns.core.regime_changed()"
+    if reg.recheck:
+        src += RECHECK
+    return op(guarded(src, reg.write_min_el, reg.el0_trap), ends_block=True, t=t, write=write,
+              name=reg.name, min_el=reg.write_min_el, trap=reg.el0_trap, iss=iss)
+
+
+def stop(message):
+    return insn("raise MachineStop({message})", ends_block=True, message=message)
+
+
+@encoding("1101010100 L 1 o0 op1:3 CRn:4 CRm:4 op2:3 Rt:5")
+def MRS_MSR(L, o0, op1, CRn, CRm, op2, Rt):
+    key = (2 + o0, op1, CRn, CRm, op2)
+    reg = BY_ENCODING.get(key)
+    if reg is None:
+        access = f"MRS X{Rt}, {encoding_name(*key)} (read)" if L else \
+            f"MSR {encoding_name(*key)}, X{Rt} (write)"
+        return stop(f"system register {encoding_name(*key)} is not implemented: {access}")
+    iss = SystemAccessISS(*key, Rt, L)
+    return _mrs(reg, reg_zw(Rt), iss) if L else _msr(reg, reg_zr(Rt), iss)
+
+
+# --- SYS: cache maintenance, TLB maintenance, address translation -----------------------------
+
+class SysOp(NamedTuple):
+    name: str
+    min_el: int
+    action: str
+    el0_trap: int | None = None     # SCTLR_EL1 bit enabling the operation at EL0
+
+
+# DC ZVA zeroes the naturally aligned DCZ_BLOCK bytes containing Xt through the checked
+# accessors: a fault leaves memory unchanged (it happens on the first write, as the block is in
+# one page) and FAR reports Xt itself ("the address specified in the register argument" of a
+# DC instruction, FAR_ELx).
+ZVA = ("_v = X[{t}]\n_a = _v & {align}\ntry:\n"
+       + "".join(f"    wr128(_a + {offset}, 0)\n" if offset else "    wr128(_a, 0)\n"
+                 for offset in range(0, DCZ_BLOCK, 16))
+       + "except (DataAbort, GPCException) as _e:\n    _e.far = _v\n    raise")
+
+
+
+@runtime
+def AddressTranslateInstruction(s, operation, va):
+    """AT <operation>, <Xt>: PAR_EL1 receives the result of the translation (at.py)."""
+    s.sr["par_el1"] = AddressTranslate(s.core, operation, va)
+
+
+ACTIONS = {
+    # Data cache maintenance is a no-op: memory is coherent and there are no caches.
+    "nop": ("", False),
+    "zva": (ZVA, False),
+    "ic": ("s.core.flush_code()", True),
+    "tlbi": ("s.core.flush_tlb()", True),    # every TLBI invalidates everything (for now)
+    "at": ("AddressTranslateInstruction(s, {at}, X[{t}])", True),
+}
+
+SYS_OPS = {
+    # (op1, CRn, CRm, op2): SysOp
+    (0, 7, 1, 0): SysOp("IC IALLUIS", 1, "ic"),
+    (0, 7, 5, 0): SysOp("IC IALLU", 1, "ic"),
+    (3, 7, 5, 1): SysOp("IC IVAU", 0, "ic", SCTLR_UCI),
+    (0, 7, 6, 1): SysOp("DC IVAC", 1, "nop"),
+    (0, 7, 6, 2): SysOp("DC ISW", 1, "nop"),
+    (0, 7, 10, 2): SysOp("DC CSW", 1, "nop"),
+    (0, 7, 14, 2): SysOp("DC CISW", 1, "nop"),
+    (3, 7, 4, 1): SysOp("DC ZVA", 0, "zva", SCTLR_DZE),
+    (3, 7, 10, 1): SysOp("DC CVAC", 0, "nop", SCTLR_UCI),
+    (3, 7, 11, 1): SysOp("DC CVAU", 0, "nop", SCTLR_UCI),
+    (3, 7, 12, 1): SysOp("DC CVAP", 0, "nop", SCTLR_UCI),
+    (3, 7, 13, 1): SysOp("DC CVADP", 0, "nop", SCTLR_UCI),
+    (3, 7, 14, 1): SysOp("DC CIVAC", 0, "nop", SCTLR_UCI),
+    (6, 7, 14, 1): SysOp("DC CIPAPA", 3, "nop"),                        # FEAT_RME
+}
+OP1_MIN_EL = {0: 1, 4: 2, 6: 3}
+
+# AT (op1, CRm, op2) names (CRn=7); S1E1RP/S1E1WP are FEAT_PAN2.
+AT_OPS = {(0, 8, 0): "S1E1R", (0, 8, 1): "S1E1W", (0, 8, 2): "S1E0R", (0, 8, 3): "S1E0W",
+          (0, 9, 0): "S1E1RP", (0, 9, 1): "S1E1WP",
+          (4, 8, 0): "S1E2R", (4, 8, 1): "S1E2W", (4, 8, 4): "S12E1R", (4, 8, 5): "S12E1W",
+          (4, 8, 6): "S12E0R", (4, 8, 7): "S12E0W", (6, 8, 0): "S1E3R", (6, 8, 1): "S1E3W"}
+for (_op1, _crm, _op2), _name in AT_OPS.items():
+    SYS_OPS[_op1, 7, _crm, _op2] = SysOp(f"AT {_name}", OP1_MIN_EL[_op1], "at")
+
+
+# TLBI (CRn=8): op1, CRm, then the operation names for op2 = 0..7 ('.': unallocated).
+# OS and range forms are FEAT_TLBIOS/FEAT_TLBIRANGE; RPAOS, RPALOS, PAALLOS, PAALL are FEAT_RME.
+TLBI_OPS = [
+    (0, 1, "VMALLE1OS VAE1OS ASIDE1OS VAAE1OS . VALE1OS . VAALE1OS"),
+    (0, 2, ". RVAE1IS . RVAAE1IS . RVALE1IS . RVAALE1IS"),
+    (0, 3, "VMALLE1IS VAE1IS ASIDE1IS VAAE1IS . VALE1IS . VAALE1IS"),
+    (0, 5, ". RVAE1OS . RVAAE1OS . RVALE1OS . RVAALE1OS"),
+    (0, 6, ". RVAE1 . RVAAE1 . RVALE1 . RVAALE1"),
+    (0, 7, "VMALLE1 VAE1 ASIDE1 VAAE1 . VALE1 . VAALE1"),
+    (4, 0, ". IPAS2E1IS RIPAS2E1IS . . IPAS2LE1IS RIPAS2LE1IS ."),
+    (4, 1, "ALLE2OS VAE2OS . . ALLE1OS VALE2OS VMALLS12E1OS ."),
+    (4, 2, ". RVAE2IS . . . RVALE2IS . ."),
+    (4, 3, "ALLE2IS VAE2IS . . ALLE1IS VALE2IS VMALLS12E1IS ."),
+    (4, 4, "IPAS2E1OS IPAS2E1 RIPAS2E1 RIPAS2E1OS IPAS2LE1OS IPAS2LE1 RIPAS2LE1 RIPAS2LE1OS"),
+    (4, 5, ". RVAE2OS . . . RVALE2OS . ."),
+    (4, 6, ". RVAE2 . . . RVALE2 . ."),
+    (4, 7, "ALLE2 VAE2 . . ALLE1 VALE2 VMALLS12E1 ."),
+    (6, 1, "ALLE3OS VAE3OS . . PAALLOS VALE3OS . ."),
+    (6, 2, ". RVAE3IS . . . RVALE3IS . ."),
+    (6, 3, "ALLE3IS VAE3IS . . . VALE3IS . ."),
+    (6, 4, ". . . RPAOS . . . RPALOS"),
+    (6, 5, ". RVAE3OS . . . RVALE3OS . ."),
+    (6, 6, ". RVAE3 . . . RVALE3 . ."),
+    (6, 7, "ALLE3 VAE3 . . PAALL VALE3 . ."),
+]
+for _op1, _crm, _names in TLBI_OPS:
+    for _op2, _name in enumerate(_names.split()):
+        if _name != ".":
+            SYS_OPS[_op1, 8, _crm, _op2] = SysOp(f"TLBI {_name}", OP1_MIN_EL[_op1], "tlbi")
+
+
+@encoding("1101010100 L 01 op1:3 CRn:4 CRm:4 op2:3 Rt:5")
+def SYS_SYSL(L, op1, CRn, CRm, op2, Rt):
+    """SYS (and its aliases DC, IC, TLBI, AT) and SYSL: no SYSL operation is implemented."""
+    sysop = None if L else SYS_OPS.get((op1, CRn, CRm, op2))
+    if sysop is None:
+        name = encoding_name(1, op1, CRn, CRm, op2)
+        what = f"SYSL X{Rt}, {name}" if L else f"SYS {name}, X{Rt}"
+        return stop(f"system instruction {name} is not implemented: {what}")
+    src, ends_block = ACTIONS[sysop.action]
+    iss = SystemAccessISS(1, op1, CRn, CRm, op2, Rt, 0)
+    return op(guarded(src, sysop.min_el, sysop.el0_trap), ends_block, t=reg_zr(Rt),
+              align=~(DCZ_BLOCK - 1) & 0xFFFF_FFFF_FFFF_FFFF, min_el=sysop.min_el,
+              trap=sysop.el0_trap, iss=iss, at=sysop.name.removeprefix("AT ").lower())

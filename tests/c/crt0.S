@@ -1,0 +1,28 @@
+/* Entry point of the test programs: runs at EL1 with the MMU off, from SP = 0.
+ * Sets SP to the top of a stack in .bss, zeroes .bss, calls main and stops with
+ * BRK #0, main's return value in X0. */
+    .file   "crt0.S"            /* not the preprocessor's temporary file name */
+    .section .text.start, "ax"
+    .global _start
+    .type _start, %function
+_start:
+    adrp    x0, stack_top
+    add     x0, x0, :lo12:stack_top
+    mov     sp, x0
+    adrp    x0, __bss_start
+    add     x0, x0, :lo12:__bss_start
+    adrp    x1, __bss_end
+    add     x1, x1, :lo12:__bss_end
+1:  cmp     x0, x1
+    b.hs    2f
+    str     xzr, [x0], #8
+    b       1b
+2:  bl      main
+    brk     #0
+    .size _start, . - _start
+
+    .section .bss.stack, "aw", %nobits
+    .balign 16
+stack:
+    .space  16384
+stack_top:
