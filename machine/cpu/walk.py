@@ -329,7 +329,6 @@ class Walker:
         hcr_dc = regime.el == 1 and EL2Enabled(self.s) and (self.s.sr.get("hcr_el2", 0) >>
                                                               12) & 1
         device = acc != FETCH and not hcr_dc
-        device = False  # TEMPORARY-UNTIL-ORACLE-MMU
         perms = PERM_R | PERM_W | PERM_X
         self.attrs = (0x00 if device else 0x44, 0b10)     # Device-nGnRnE / Normal NC, OSH
         if two_stage:

@@ -30,9 +30,9 @@ def _cmp_eq_tst(a):
     k = a.masks
     if a.U:
         return vinsn("V[{d}] = VecZero(V[{n}] ^ V[{m}], {data}, {msb}, {low}, {top})", d=a.d,
-                    n=a.n, m=a.m, **k)
+                     n=a.n, m=a.m, **k)
     return vinsn("V[{d}] = {data} ^ VecZero(V[{n}] & V[{m}], {data}, {msb}, {low}, {top})",
-                d=a.d, n=a.n, m=a.m, **k)
+                 d=a.d, n=a.n, m=a.m, **k)
 
 
 def _add_sub(a):
@@ -88,11 +88,16 @@ def _addp(a):
     return per_lane("_a + _b", pairwise=True, signed=False)(a)
 
 
+def sqdmulh(d, a_src, b_src, esize, count, rounding):
+    """SQDMULH/SQRDMULH: the high half of the doubled product, saturated (only the product
+    of two most negative elements does)."""
+    return lanewise(d, "(2 * _a * _b + {rc}) >> {e}", [a_src, b_src], esize, count, sat="s",
+                    rc=(1 << (esize - 1)) if rounding else 0, e=esize)
+
+
 def _sqdmulh(a):
-    """SQDMULH (U=0) / SQRDMULH (U=1): saturating doubling multiply, high half."""
-    rounding = 1 << (a.esize - 1) if a.U else 0
-    return lanewise(a.d, "(2 * _a * _b + {rc}) >> {e}", [a.src(a.n, True), a.src(a.m, True)],
-                    a.esize, a.count, sat="s", rc=rounding, e=a.esize)
+    """SQDMULH (U=0) / SQRDMULH (U=1)."""
+    return sqdmulh(a.d, a.src(a.n, True), a.src(a.m, True), a.esize, a.count, a.U)
 
 
 # Size rules: "any" every size; "q64" 64-bit elements only in a 128-bit vector; "no64" no
@@ -199,7 +204,7 @@ LONG_OPS = {
 
 def long_op(name, d, a_src, b_src, esize, count):
     """A 2*esize-bit result per element from esize-bit (or, for the W forms, 2*esize-bit
-    first) operands. The doubling products saturate first (SQDMLAL: SatQ twice, C7.2)."""
+    first) operands. SQDMLAL/SQDMLSL saturate the doubled product, then the sum (C7.2)."""
     expr, acc, sat = LONG_OPS[name]
     wide = 2 * esize
     bounds = {"plo": -(1 << (wide - 1)), "phi": (1 << (wide - 1)) - 1} if acc and sat else {}
@@ -267,11 +272,14 @@ BY_ELEMENT = {
     0b1001: ("FMUL", "FMULX"), 0b1010: ("MULL", "MULL"), 0b1011: ("SQDMULL", None),
     0b1100: ("SQDMULH", None), 0b1101: ("SQRDMULH", None),
 }
+SAME_SIZE_BY_ELEMENT = {"MLA": "_d + _a * _b", "MLS": "_d - _a * _b", "MUL": "_a * _b"}
 SCALAR_BY_ELEMENT = {"FMLA", "FMLS", "FMUL", "FMULX", "SQDMLAL", "SQDMLSL", "SQDMULL",
                      "SQDMULH", "SQRDMULH"}
 
 
 def by_element(Q, U, size, L, M, Rm, opcode, H, Rn, Rd, scalar):
+    """The by-element forms: the second operand is element `index` of V[m], which for 16-bit
+    elements is one of V0-V15 (M is then the index's low bit)."""
     entry = BY_ELEMENT.get(opcode)
     name = entry and entry[U]
     if name is None or (scalar and name not in SCALAR_BY_ELEMENT):
@@ -289,15 +297,14 @@ def by_element(Q, U, size, L, M, Rm, opcode, H, Rn, Rd, scalar):
         index, m = (H << 1) | L, (M << 4) | Rm
     signed = not U
     element = Src(m, esize, 1, signed, index * esize // 8, bcast=True)
-    if name in ("MLA", "MLS", "MUL", "SQDMULH", "SQRDMULH"):
+    if name in SAME_SIZE_BY_ELEMENT or name in ("SQDMULH", "SQRDMULH"):
         count = 1 if scalar else (64 << Q) // esize
-        if name == "SQDMULH" or name == "SQRDMULH":
-            return lanewise(Rd, "(2 * _a * _b + {rc}) >> {e}", [Src(Rn, esize, count, True),
-                            element], esize, count, sat="s",
-                            rc=(1 << (esize - 1)) if name == "SQRDMULH" else 0, e=esize)
-        expr = {"MLA": "_d + _a * _b", "MLS": "_d - _a * _b", "MUL": "_a * _b"}[name]
-        return lanewise(Rd, expr, [Src(Rn, esize, count), element], esize, count,
-                        acc=name != "MUL")
+        if name in SAME_SIZE_BY_ELEMENT:
+            expr = SAME_SIZE_BY_ELEMENT[name]
+            return lanewise(Rd, expr, [Src(Rn, esize, count), element], esize, count,
+                            acc="_d" in expr)
+        return sqdmulh(Rd, Src(Rn, esize, count, True), element, esize, count,
+                       name == "SQRDMULH")
     count = 1 if scalar else 64 // esize
     return long_op(name, Rd, Src(Rn, esize, count, signed, 0 if scalar else 8 * Q), element,
                    esize, count)

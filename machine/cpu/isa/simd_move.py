@@ -111,7 +111,7 @@ def AdvSIMD_scalar_copy(op, imm5, imm4, Rn, Rd):
 
 # --- byte permutations ------------------------------------------------------------------------
 
-ZEROS = -1      # as `m` of element_permutation: a source register of zeros
+ZEROS = -1      # as `m` of `permuted`: a source register of zeros
 
 
 def permuted(n, m, esize, order):
@@ -129,6 +129,7 @@ def permuted(n, m, esize, order):
 
 
 def element_permutation(d, n, m, esize, order):
+    """V[d] = the permutation `order` of V[n]:V[m]'s elements (see `permuted`)."""
     expr, params = permuted(n, m, esize, order)
     return insn("V[{d}] = " + expr, d=d, **params)
 
@@ -174,11 +175,9 @@ def AdvSIMD_table_lookup(Q, op2, Rm, len_, op, Rn, Rd):
     table = " + ".join(f"V[{{t{i}}}].to_bytes(16, 'little')" for i in range(regs))
     params = {f"t{i}": (Rn + i) % 32 for i in range(regs)}
     nb = 8 << Q
-    src = (f"_i = (V[{{m}}] & {{dm}}).to_bytes({{nb}}, 'little')\n"
-           f"_t = int.from_bytes(_i.translate(({table}).ljust(256, bytes(1))), 'little')\n")
+    lookup = f"int.from_bytes(_i.translate(({table}).ljust(256, bytes(1))), 'little')"
+    src = "_i = (V[{m}] & {dm}).to_bytes({nb}, 'little')\nV[{d}] = " + lookup
     if op:
-        src += "V[{d}] = _t | V[{d}] & int.from_bytes(_i.translate({oor}), 'little')"
+        src += " | V[{d}] & int.from_bytes(_i.translate({oor}), 'little')"
         params["oor"] = bytes(0xFF if i >= 16 * regs else 0 for i in range(256))
-    else:
-        src += "V[{d}] = _t"
     return insn(src, d=Rd, m=Rm, dm=Ones(8 * nb), nb=nb, **params)

@@ -19,6 +19,7 @@ from ..at import AddressTranslate
 from ..decode import Unallocated, encoding, insn, template_params
 from ..exceptions import (
     EC_SYSREG,
+    DataAbort,
     GuestException,
     HypervisorCall,
     SecureMonitorCall,
@@ -34,6 +35,7 @@ from ..sysregs import (
     encoding_name,
 )
 from ..translate import runtime
+from ..walk import READ, WRITE
 
 SCR_SMD, SCR_HCE, SCR_EEL2 = 7, 8, 18       # SCR_EL3 (D24.2.125)
 HCR_TSC = 19                                # HCR_EL2
@@ -285,9 +287,23 @@ def AddressTranslateInstruction(s, operation, va):
     s.sr["par_el1"] = AddressTranslate(s.core, operation, va)
 
 
+@runtime
+def DataCacheByVA(M, va, invalidate):
+    """DC <op> by VA: there are no caches to maintain, but the address is translated, so the
+    operation takes translation and access flag faults (and DC IVAC, which may discard data,
+    permission faults as a write), reported with ISS.CM = 1 and WnR = 1 (ESR_ELx ISS)."""
+    try:
+        M.translate(va, WRITE if invalidate else READ)
+    except DataAbort as exc:
+        exc.iss |= (1 << 8) | (1 << 6)
+        raise
+
+
 ACTIONS = {
-    # Data cache maintenance is a no-op: memory is coherent and there are no caches.
+    # Data cache maintenance by set/way is a no-op: memory is coherent and there are no caches.
     "nop": ("", False),
+    "dcva": ("DataCacheByVA(M, X[{t}], False)", False),
+    "dcivac": ("DataCacheByVA(M, X[{t}], True)", False),
     "zva": (ZVA, False),
     "ic": ("s.core.flush_code()", True),
     "tlbi": ("s.core.flush_tlb()", True),    # every TLBI invalidates everything (for now)
@@ -299,16 +315,16 @@ SYS_OPS = {
     (0, 7, 1, 0): SysOp("IC IALLUIS", 1, "ic"),
     (0, 7, 5, 0): SysOp("IC IALLU", 1, "ic"),
     (3, 7, 5, 1): SysOp("IC IVAU", 0, "ic", SCTLR_UCI),
-    (0, 7, 6, 1): SysOp("DC IVAC", 1, "nop"),
+    (0, 7, 6, 1): SysOp("DC IVAC", 1, "dcivac"),
     (0, 7, 6, 2): SysOp("DC ISW", 1, "nop"),
     (0, 7, 10, 2): SysOp("DC CSW", 1, "nop"),
     (0, 7, 14, 2): SysOp("DC CISW", 1, "nop"),
     (3, 7, 4, 1): SysOp("DC ZVA", 0, "zva", SCTLR_DZE),
-    (3, 7, 10, 1): SysOp("DC CVAC", 0, "nop", SCTLR_UCI),
-    (3, 7, 11, 1): SysOp("DC CVAU", 0, "nop", SCTLR_UCI),
-    (3, 7, 12, 1): SysOp("DC CVAP", 0, "nop", SCTLR_UCI),
-    (3, 7, 13, 1): SysOp("DC CVADP", 0, "nop", SCTLR_UCI),
-    (3, 7, 14, 1): SysOp("DC CIVAC", 0, "nop", SCTLR_UCI),
+    (3, 7, 10, 1): SysOp("DC CVAC", 0, "dcva", SCTLR_UCI),
+    (3, 7, 11, 1): SysOp("DC CVAU", 0, "dcva", SCTLR_UCI),
+    (3, 7, 12, 1): SysOp("DC CVAP", 0, "dcva", SCTLR_UCI),
+    (3, 7, 13, 1): SysOp("DC CVADP", 0, "dcva", SCTLR_UCI),
+    (3, 7, 14, 1): SysOp("DC CIVAC", 0, "dcva", SCTLR_UCI),
     (6, 7, 14, 1): SysOp("DC CIPAPA", 3, "nop"),                        # FEAT_RME
 }
 OP1_MIN_EL = {0: 1, 4: 2, 6: 3}
