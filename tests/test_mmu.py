@@ -7,6 +7,7 @@ from pagetables import (
     AF,
     AP_EL0,
     AP_RO,
+    GPI_ANY,
     GPI_NS,
     GPI_REALM,
     NORMAL,
@@ -278,3 +279,52 @@ def test_at_reports_translations_and_faults_in_par():
     assert par & 1 and (par >> 1) & 0x3F == PERMISSION + 3
     par = AddressTranslate(cpu.core, "s1e1r", 0x40_0000)   # unmapped
     assert par & 1 and (par >> 1) & 0x3F == TRANSLATION + 2
+
+
+# --- instruction level -------------------------------------------------------------------------
+
+LDR_X0_X1 = 0xF9400020          # LDR X0, [X1]
+LDTR_X0_X1 = 0xF8400820         # LDTR X0, [X1]
+TLBI_PAALLOS = 0xD50E819F       # TLBI PAALLOS (SYS #6, C8, C1, #4)
+
+
+def run_words(cpu, va_code, pa_code, words, **regs):
+    cpu.write(pa_code, b"".join(w.to_bytes(4, "little") for w in words))
+    for name, value in regs.items():
+        cpu.set_reg(name, value)
+    cpu.set_reg("pc", va_code)
+    return cpu.run(count=len(words))
+
+
+def test_ldtr_at_el1_uses_el0_permissions():
+    cpu, tables = el1_cpu()
+    tables.map(0x10_0000, RAM, NORMAL)                     # code, privileged
+    tables.map(0x20_0000, RAM + 0x1000, NORMAL)            # privileged data
+    tables.map(0x30_0000, RAM + 0x2000, NORMAL | AP_EL0)   # EL0 data
+    cpu.write(RAM + 0x2000, (0x5A5A).to_bytes(8, "little"))
+    result = run_words(cpu, 0x10_0000, RAM, [LDTR_X0_X1], x1=0x30_0000)
+    assert result.reason == "count" and cpu.reg("x0") == 0x5A5A
+    result = run_words(cpu, 0x10_0000, RAM, [LDR_X0_X1], x1=0x20_0000)
+    assert result.reason == "count"                         # a normal load may read it...
+    result = run_words(cpu, 0x10_0000, RAM, [LDTR_X0_X1], x1=0x20_0000)
+    assert result.reason == "exception" and result.iss & 0x3F == PERMISSION + 3   # ...LDTR not
+
+
+def test_gpi_change_takes_effect_after_tlbi_paallos():
+    cpu = Cpu(el=2)                                         # Non-secure EL2, MMU off
+    cpu.map(RAM, RAM_SIZE)
+    gpt = with_gpt(cpu)
+    data = RAM + 0x6000
+    cpu.write(data, (0x77).to_bytes(8, "little"))
+    result = run_words(cpu, RAM, RAM, [LDR_X0_X1], x1=data)
+    assert result.reason == "count" and cpu.reg("x0") == 0x77
+    gpt.set_gpi(data, GPI_REALM)                            # the granule is delegated
+    el3_code = RAM + 0x7000                                 # Root may not fetch from NS
+    gpt.set_gpi(el3_code, GPI_ANY)
+    cpu.core.s.select_sp(3, 1)                              # EL3 issues the invalidation
+    cpu.core.s.security = "root"
+    assert run_words(cpu, el3_code, el3_code, [TLBI_PAALLOS]).reason == "count"
+    cpu.core.s.select_sp(2, 1)
+    cpu.core.s.security = "nonsecure"
+    result = run_words(cpu, RAM, RAM, [LDR_X0_X1], x1=data)
+    assert result.reason == "exception" and result.ec == 0x25 and result.iss & 0x3F == GPF

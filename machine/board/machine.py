@@ -41,6 +41,8 @@ class Machine:
         self.consoles = {name: open_console(spec) for name, spec in (consoles or {}).items()}
         self.ns_memory = self._add_memory(memory)
         self.cores = [self._new_core(i) for i in range(cpus)]
+        for core in self.cores:
+            core.peers = self.cores
         self.devices = {}
         self.timed = []
         for region in definition.devices:

@@ -74,6 +74,7 @@ class Core:
         self.fitlb = {}          # virtual page -> tier-2 entry list
         self.block_by_code = {}  # code object of a translated block -> Block
         self.blocks = True       # use translated blocks when the run allows it
+        self.peers = [self]      # the PEs a broadcast TLBI reaches
         self.breakpoints = set()
         self.icount = 0
         self.stop_on_exception = False
@@ -192,6 +193,12 @@ class Core:
         """The translation regime changed (EL, security state, PAN): drop cached
         translations."""
         self.flush_tlb()
+
+    def flush_tlb_broadcast(self):
+        """A TLBI for the Inner/Outer Shareable domain: every PE in `peers` (the machine's
+        cores; just this one for a bare CPU)."""
+        for core in self.peers:
+            core.flush_tlb()
 
     def flush_tlb(self):
         self.mmu.flush()

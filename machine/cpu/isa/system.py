@@ -306,7 +306,10 @@ ACTIONS = {
     "dcivac": ("DataCacheByVA(M, X[{t}], True)", False),
     "zva": (ZVA, False),
     "ic": ("s.core.flush_code()", True),
-    "tlbi": ("s.core.flush_tlb()", True),    # every TLBI invalidates everything (for now)
+    # Every TLBI invalidates all cached translations (for now); the Inner/Outer Shareable
+    # forms do so on every PE of the shareability domain.
+    "tlbi": ("s.core.flush_tlb()", True),
+    "tlbi_broadcast": ("s.core.flush_tlb_broadcast()", True),
     "at": ("AddressTranslateInstruction(s, {at}, X[{t}])", True),
 }
 
@@ -366,7 +369,9 @@ TLBI_OPS = [
 for _op1, _crm, _names in TLBI_OPS:
     for _op2, _name in enumerate(_names.split()):
         if _name != ".":
-            SYS_OPS[_op1, 8, _crm, _op2] = SysOp(f"TLBI {_name}", OP1_MIN_EL[_op1], "tlbi")
+            _shared = _name.endswith(("IS", "OS")) or _name in ("RPAOS", "RPALOS")
+            SYS_OPS[_op1, 8, _crm, _op2] = SysOp(f"TLBI {_name}", OP1_MIN_EL[_op1],
+                                                 "tlbi_broadcast" if _shared else "tlbi")
 
 
 @encoding("1101010100 L 01 op1:3 CRn:4 CRm:4 op2:3 Rt:5")

@@ -1,0 +1,109 @@
+"""Exception round trips between exception levels and security states: the exception is taken
+to the vector the Arm ARM gives (D1.3.2), with ELR/SPSR/ESR of the target EL and PSTATE as
+AArch64.TakeException sets it, and ERET there returns to the instruction after the call with
+the original PSTATE and security state."""
+
+import struct
+
+import pytest
+
+from machine.api import Cpu
+
+BASE = 0x8000_0000
+VBAR = {1: 0x8001_0000, 2: 0x8002_0000, 3: 0x8003_0000}
+SVC, HVC, SMC = 0xD4000001, 0xD4000002, 0xD4000003       # with imm16 = 0
+ERET = 0xD69F03E0
+NOP = 0xD503201F
+EC = {SVC: 0x15, HVC: 0x16, SMC: 0x17}
+IMM16 = 0x1234
+
+
+def with_imm(insn):
+    return insn | (IMM16 << 5)
+
+
+def program(cpu, el, security, insn):
+    cpu.map(BASE, 0x4_0000)
+    cpu.write(BASE, struct.pack("<II", with_imm(insn), NOP))
+    for target, vbar in VBAR.items():
+        cpu.set_reg(f"vbar_el{target}", vbar)
+        for offset in (0x200, 0x400):        # current EL with SP_ELx, lower EL (AArch64)
+            cpu.write(vbar + offset, struct.pack("<I", ERET))            # synchronous
+            cpu.write(vbar + offset + 0x80, struct.pack("<I", NOP))      # IRQ
+    cpu.set_reg("pc", BASE)
+    cpu.set_reg("nzcv", 0b1010 << 28)
+    cpu.set_reg("daif", 0)
+
+
+CASES = [
+    # start EL, security, instruction, target EL, security at the target
+    (0, "nonsecure", SVC, 1, "nonsecure"),
+    (1, "nonsecure", SVC, 1, "nonsecure"),
+    (1, "nonsecure", HVC, 2, "nonsecure"),
+    (0, "realm", SVC, 1, "realm"),
+    (1, "realm", HVC, 2, "realm"),
+    (1, "nonsecure", SMC, 3, "root"),
+    (2, "nonsecure", SMC, 3, "root"),
+    (1, "realm", SMC, 3, "root"),
+    (2, "realm", SMC, 3, "root"),
+    (1, "secure", SMC, 3, "root"),
+    (2, "nonsecure", HVC, 2, "nonsecure"),
+]
+
+
+@pytest.mark.parametrize("el,security,insn,target,target_security", CASES)
+def test_call_and_return(el, security, insn, target, target_security):
+    cpu = Cpu(el=el, security=security)
+    program(cpu, el, security, insn)
+    s = cpu.core.s
+    spsel = s.spsel
+    result = cpu.run(count=1)
+    lower = target > el
+    assert result.reason == "exception" and result.ec == EC[insn]
+    assert result.pc == VBAR[target] + (0x400 if lower else 0x200)
+    assert (s.el, s.spsel, s.daif, s.security) == (target, 1, 0b1111, target_security)
+    assert cpu.reg(f"esr_el{target}") == (EC[insn] << 26) | (1 << 25) | IMM16
+    assert cpu.reg(f"elr_el{target}") == BASE + 4        # the instruction after the call
+    spsr = cpu.reg(f"spsr_el{target}")
+    assert spsr == (0b1010 << 28) | (el << 2) | spsel    # NZCV, DAIF clear, M = ELx(t/h)
+    # ERET at the vector: back after the call, PSTATE and security state restored
+    result = cpu.run(count=1)
+    assert result.pc == BASE + 4
+    assert (s.el, s.spsel, s.nzcv, s.daif, s.security) == (el, spsel, 0b1010, 0, security)
+
+
+def test_undefined_instruction_from_el0_is_taken_to_el1():
+    cpu = Cpu(el=0)
+    program(cpu, 0, "nonsecure", 0x0000_0000)             # UDF #0
+    result = cpu.run(count=1)
+    assert (result.reason, result.ec, result.pc) == ("exception", 0, VBAR[1] + 0x400)
+    assert cpu.reg("elr_el1") == BASE                      # the faulting instruction
+
+
+def test_hcr_tge_routes_el0_exceptions_to_el2():
+    cpu = Cpu(el=0)
+    program(cpu, 0, "nonsecure", SVC)
+    cpu.set_reg("hcr_el2", 1 << 27)                        # TGE
+    result = cpu.run(count=1)
+    assert result.pc == VBAR[2] + 0x400 and cpu.core.s.el == 2
+    assert cpu.reg("esr_el2") >> 26 == 0x15
+
+
+def test_irq_routed_to_el2_by_hcr_imo_is_taken_from_el1_even_when_masked():
+    cpu = Cpu(el=1)
+    program(cpu, 1, "nonsecure", NOP)
+    cpu.set_reg("daif", 0b1111 << 6)                        # masked at EL1...
+    cpu.set_reg("hcr_el2", 1 << 4)                          # ...but routed to EL2: taken
+    cpu.core.s.irq_line = True
+    cpu.run(count=1)                                        # the NOP at the IRQ vector
+    s = cpu.core.s
+    assert s.el == 2 and s.pc == VBAR[2] + 0x400 + 0x80 + 4 and cpu.reg("elr_el2") == BASE
+
+
+def test_virtual_irq_from_hcr_vi_is_taken_at_el1():
+    cpu = Cpu(el=1)
+    program(cpu, 1, "nonsecure", NOP)
+    cpu.set_reg("hcr_el2", (1 << 4) | (1 << 7))             # IMO, VI
+    cpu.run(count=1)
+    assert cpu.core.s.el == 1 and cpu.core.s.pc == VBAR[1] + 0x200 + 0x80 + 4
+    assert cpu.reg("elr_el1") == BASE
