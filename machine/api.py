@@ -12,6 +12,7 @@ from .memory.bus import PhysicalBus
 SECURITY_STATES = (SECURE, NONSECURE, REALM, ROOT)
 SCR_NS_NSE = {SECURE: 0, NONSECURE: 1, REALM: (1 << 62) | 1, ROOT: 1}
 SCR_RW, SCR_HCE = 1 << 10, 1 << 8
+CPACR_FPEN_NO_TRAP = 0b11 << 20          # SIMD&FP usable at EL0 and EL1
 _CHUNK = 1 << 20
 
 
@@ -51,6 +52,7 @@ class Cpu:
         # SCR_EL3 as firmware would leave it for the chosen security state: {NSE,NS}, RW
         # (lower ELs are AArch64) and HCE (HVC enabled).
         s.sr["scr_el3"] = SCR_NS_NSE[security] | SCR_RW | SCR_HCE
+        s.sr["cpacr_el1"] = CPACR_FPEN_NO_TRAP
         s.select_sp(el, 1 if el else 0)
         s.security = ROOT if el == 3 else security
         self._regions = 0

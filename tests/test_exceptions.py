@@ -19,7 +19,8 @@ IMM16 = 0x1234
 
 
 def with_imm(insn):
-    return insn | (IMM16 << 5)
+    """SVC/HVC/SMC with imm16 = IMM16; other instructions as they are."""
+    return insn | (IMM16 << 5) if insn in EC else insn
 
 
 def program(cpu, el, security, insn):
@@ -107,3 +108,40 @@ def test_virtual_irq_from_hcr_vi_is_taken_at_el1():
     cpu.run(count=1)
     assert cpu.core.s.el == 1 and cpu.core.s.pc == VBAR[1] + 0x200 + 0x80 + 4
     assert cpu.reg("elr_el1") == BASE
+
+
+FADD_D0 = 0x1E622820          # FADD D0, D1, D2
+ADD_X0 = 0x8B020020           # ADD X0, X1, X2
+
+
+@pytest.mark.parametrize("el,regs,target", [
+    (1, {"cpacr_el1": 0}, 1),
+    (0, {"cpacr_el1": 0b01 << 20}, 1),              # FPEN=01: EL0 traps, EL1 does not
+    (1, {"cptr_el2": 1 << 10}, 2),                  # CPTR_EL2.TFP
+    (2, {"cptr_el3": 1 << 10}, 3),                  # CPTR_EL3.TFP
+])
+def test_simd_and_fp_instructions_trap_as_configured(el, regs, target):
+    cpu = Cpu(el=el)
+    program(cpu, el, "nonsecure", FADD_D0)
+    for name, value in regs.items():
+        cpu.set_reg(name, value)
+    result = cpu.run(count=1)
+    assert (result.reason, result.ec) == ("exception", 0x07)
+    assert result.esr == (0x07 << 26) | (1 << 25) | (1 << 24) | (0b1110 << 20)
+    assert cpu.core.s.el == target and cpu.reg(f"elr_el{target}") == BASE
+
+
+def test_enabling_fp_takes_effect_on_the_same_code():
+    cpu = Cpu(el=1)
+    program(cpu, 1, "nonsecure", FADD_D0)
+    cpu.set_reg("cpacr_el1", 0b01 << 20)            # EL1 may use FP, EL0 may not
+    cpu.set_reg("v1", 0x3FF0_0000_0000_0000)        # 1.0
+    cpu.set_reg("v2", 0x4000_0000_0000_0000)        # 2.0
+    assert cpu.run(count=1).reason == "count"
+    assert cpu.reg("v0") == 0x4008_0000_0000_0000   # 3.0
+    cpu.set_reg("cpacr_el1", 0)
+    cpu.set_reg("pc", BASE)
+    assert cpu.run(count=1).ec == 0x07
+    cpu.write(BASE, ADD_X0.to_bytes(4, "little"))   # integer code is never trapped
+    cpu.set_reg("pc", BASE)
+    assert cpu.run(count=1).reason == "count"

@@ -26,6 +26,7 @@ from .exceptions import (
     TakeException,
     exception_target,
 )
+from .fpaccess import FP_TRAPPED, FPTrapTarget, uses_fp
 from .mmu import Mmu
 from .state import CpuState
 from .sysregs import SysRegs
@@ -83,57 +84,65 @@ class Core:
 
     # --- decode cache ---------------------------------------------------------------------------
 
+    def _cache_key(self, va):
+        """(physical page of `va`, SIMD&FP enabled): what a decoded page depends on."""
+        return self.mmu.fetch_page(va), FPTrapTarget(self.s) is None
+
     def code_list(self, va):
-        pa_page = self.mmu.fetch_page(va)
-        code = self.pages.get(pa_page)
+        key = self._cache_key(va)
+        code = self.pages.get(key)
         if code is None:
-            code = self._new_page(pa_page)
+            code = self._new_page(key)
         self.itlb[va >> PAGE_SHIFT] = code
         return code
 
-    def _new_page(self, pa_page):
+    def _new_page(self, key):
+        pa_page, fp_ok = key
         code = [_misaligned] * PAGE_SIZE
         buf, off = self.bus.ram_page(pa_page << PAGE_SHIFT)
 
         def decode_here(pc):
             o = pc & PAGE_MASK
             word = int.from_bytes(buf[off + o:off + o + 4], "little")
-            f = code[o] = self.decode_word(word, pc)
+            f = code[o] = self.decode_word(word, pc, fp_ok)
             return f(pc)
 
         for o in range(0, PAGE_SIZE, 4):
             code[o] = decode_here
-        self.pages[pa_page] = code
+        self.pages[key] = code
         self.bus.watch_code(pa_page, self.invalidate_page)
         return code
 
-    def decode_op(self, word, pc):
+    def decode_op(self, word, pc, fp_ok=True):
         try:
-            return TABLE.decode(word)
+            decoded = TABLE.decode(word)
         except Unallocated:
             return UNDEFINED
         except Unimplemented as exc:
             self._warn(f"unimplemented instruction {word:#010x} ({exc}) at {pc:#x}: "
                        "taken as undefined")
             return UNDEFINED
+        if not fp_ok and uses_fp(decoded):
+            return FP_TRAPPED
+        return decoded
 
-    def decode_word(self, word, pc):
-        return closure(self.decode_op(word, pc), self.env)
+    def decode_word(self, word, pc, fp_ok=True):
+        return closure(self.decode_op(word, pc, fp_ok), self.env)
 
     # --- tier 2: translated blocks ----------------------------------------------------------
 
     def fast_list(self, va):
-        pa_page = self.mmu.fetch_page(va)
-        fast = self.fast_pages.get(pa_page)
+        key = self._cache_key(va)
+        fast = self.fast_pages.get(key)
         if fast is None:
-            fast = self._new_fast_page(pa_page)
+            fast = self._new_fast_page(key)
         self.fitlb[va >> PAGE_SHIFT] = fast
         return fast
 
-    def _new_fast_page(self, pa_page):
+    def _new_fast_page(self, key):
         """Entries start as profiling trampolines running the tier-1 closure; at HOT executions
         an entry is replaced by the block translated from there."""
-        code = self.pages.get(pa_page) or self._new_page(pa_page)
+        code = self.pages.get(key) or self._new_page(key)
         fast = [_misaligned] * PAGE_SIZE
         counts = {}
 
@@ -141,25 +150,26 @@ class Core:
             o = pc & PAGE_MASK
             c = counts.get(o, 0) + 1
             if c >= HOT:
-                f = fast[o] = self._translate_block(pa_page, pc) or code[o]
+                f = fast[o] = self._translate_block(key, pc) or code[o]
                 return f(pc)
             counts[o] = c
             return code[o](pc)
 
         for o in range(0, PAGE_SIZE, 4):
             fast[o] = profile
-        self.fast_pages[pa_page] = fast
+        self.fast_pages[key] = fast
         return fast
 
-    def _translate_block(self, pa_page, pc):
+    def _translate_block(self, key, pc):
         """The Block function for the straight-line code at `pc`, or None if it would hold a
         single instruction."""
+        pa_page, fp_ok = key
         buf, off = self.bus.ram_page(pa_page << PAGE_SHIFT)
         ops = []
         o = pc & PAGE_MASK
         while o < PAGE_SIZE and len(ops) < MAX_BLOCK:
             word = int.from_bytes(buf[off + o:off + o + 4], "little")
-            decoded = self.decode_op(word, pc + len(ops) * 4)
+            decoded = self.decode_op(word, pc + len(ops) * 4, fp_ok)
             ops.append(decoded)
             if decoded.ends_block:
                 break
@@ -176,8 +186,9 @@ class Core:
             log.warning(message)
 
     def invalidate_page(self, pa_page):
-        self.pages.pop(pa_page, None)
-        self.fast_pages.pop(pa_page, None)
+        for fp_ok in (False, True):
+            self.pages.pop((pa_page, fp_ok), None)
+            self.fast_pages.pop((pa_page, fp_ok), None)
         self.itlb.clear()
         self.fitlb.clear()
 

@@ -174,7 +174,10 @@ TABLE = [
     # CNTFRQ_EL0 is writable only at the highest implemented EL (EL3)
     ("cntfrq_el0", (3, 3, 14, 0, 0), dict(min_el=0, write_min_el=3, reset=100_000_000)),
     # EL1 controls with no behaviour in the interpreter yet: plain storage
-    ("cpacr_el1", (3, 0, 1, 0, 2), {}),
+    # FP trap controls: writes re-key the decode cache (fpaccess.py) like a regime change
+    ("cpacr_el1", (3, 0, 1, 0, 2), dict(regime=True)),
+    ("cptr_el2", (3, 4, 1, 1, 2), dict(min_el=2, regime=True)),
+    ("cptr_el3", (3, 6, 1, 1, 2), dict(min_el=3, regime=True)),
     ("contextidr_el1", (3, 0, 13, 0, 1), {}),
     ("par_el1", (3, 0, 7, 4, 0), {}),
     # FEAT_LOR with no LORegions (LORID_EL1 = 0): LDLAR/STLLR behave as LDAR/STLR
