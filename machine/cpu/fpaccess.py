@@ -10,7 +10,6 @@ instruction TLB, which re-evaluates the key.
 import re
 
 from .decode import insn
-from .exceptions import FPAccessTrap
 from .state import EL2Enabled
 from .translate import runtime
 
