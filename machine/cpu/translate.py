@@ -198,10 +198,8 @@ def compile_block(ops, env, max_insns=64):
         lines.append(f"finally:\n    s.block_extra += {n} * _i")
     lines.append(f"return pc + {4 * n}")
     names = ", ".join(ENV + tuple(constants))
-    code = (f"def factory({names}):\n"
-            f"  def block(pc):\n" + "\n".join("    " + line for line in "\n".join(lines)
-                                                .splitlines()) + "\n"
-            f"  return block\n")
+    body = "\n".join("    " + line for line in "\n".join(lines).splitlines())
+    code = f"def factory({names}):\n  def block(pc):\n{body}\n  return block\n"
     namespace = {}
     exec(compile(code, "<block>", "exec"), RUNTIME, namespace)
     fn = namespace["factory"](*env, *constants.values())
