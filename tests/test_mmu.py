@@ -328,3 +328,21 @@ def test_gpi_change_takes_effect_after_tlbi_paallos():
     cpu.core.s.security = "nonsecure"
     result = run_words(cpu, RAM, RAM, [LDR_X0_X1], x1=data)
     assert result.reason == "exception" and result.ec == 0x25 and result.iss & 0x3F == GPF
+
+
+def test_stage2_data_abort_carries_the_instruction_syndrome():
+    """A stage 2 fault on `STR W5, [X1]` reports ISV=1, SAS=word, SRT=5 to EL2, so a
+    hypervisor can emulate the access (ESR_EL2 ISS encoding for a data abort)."""
+    cpu, s1, s2 = two_stage_cpu()
+    s2.map(0x4000_0000, RAM + 0x9000, S2_RW)              # code page, IPA -> PA
+    s1.map(0x10_0000, 0x4000_0000, NORMAL)
+    s1.map(0x20_0000, 0x0900_0000, NORMAL)                 # an IPA with no stage 2 mapping
+    cpu.core.regime_changed()
+    str_w5 = 0xB9000025                                    # STR W5, [X1]
+    result = run_words(cpu, 0x10_0000, RAM + 0x9000, [str_w5], x1=0x20_0010, x5=7)
+    assert result.reason == "exception" and result.ec == 0x24      # from a lower EL
+    iss = cpu.reg("esr_el2") & 0x1FF_FFFF
+    assert iss >> 24 == 1 and (iss >> 22) & 3 == 2 and (iss >> 16) & 0x1F == 5
+    assert iss & (1 << 6)                                  # WnR
+    assert cpu.reg("hpfar_el2") == (0x0900_0010 >> 12) << 4
+    assert cpu.reg("far_el2") == 0x20_0010

@@ -9,7 +9,7 @@ lookup, one list index and one call per instruction.
 import logging
 from typing import NamedTuple
 
-from machine.memory.bus import PAGE_MASK, PAGE_SHIFT, PAGE_SIZE
+from machine.memory.bus import PAGE_MASK, PAGE_SHIFT, PAGE_SIZE, BusError
 
 from . import (
     interrupts,
@@ -18,6 +18,7 @@ from . import (
 from .decode import ENCODINGS, DecodeTable, Unallocated, Unimplemented, insn
 from .exceptions import (
     EC_ILLEGAL_STATE,
+    DataAbort,
     GuestException,
     LoopExit,
     MachineStop,
@@ -27,7 +28,8 @@ from .exceptions import (
     exception_target,
 )
 from .fpaccess import FP_TRAPPED, FPTrapTarget, uses_fp
-from .mmu import Mmu
+from .isa.ldst import DataAbortSyndrome
+from .mmu import FETCH, Mmu
 from .state import CpuState
 from .sysregs import SysRegs
 from .translate import closure, compile_block, env_of
@@ -378,6 +380,15 @@ class Core:
             return pc, self._stop(Stop("exception", pc, exc), pc, done)
         return pc, None
 
+    def _abort_syndrome(self, pc):
+        """ISV and the instruction syndrome of the load/store at `pc`, for a stage 2 data
+        abort a hypervisor may emulate (D24.2.40 ISS: valid for aborts taken to EL2)."""
+        try:
+            pa = self.mmu.translate(pc, FETCH).pa
+            return DataAbortSyndrome(self.bus.read(pa, 4))
+        except (GuestException, BusError):
+            return 0
+
     def interrupt_lines(self):
         return interrupts.any_line(self.s)
 
@@ -393,6 +404,8 @@ class Core:
 
     def take_exception(self, exc, pc):
         """Take a synchronous exception raised by the instruction at `pc`; returns the new PC."""
+        if isinstance(exc, DataAbort) and exc.ipa is not None and not exc.iss & (1 << 7):
+            exc.iss |= self._abort_syndrome(pc)
         if self.exception_hook is not None:
             new_pc = self.exception_hook(exc, pc)
             if new_pc is not None:

@@ -199,8 +199,9 @@ def TakeException(s, target_el, exc, pc, vect_offset=VEC_SYNC):
     sr = s.sr
     if exc is not None:
         lower_abort = target_el > from_el and exc.ec in (EC_INSN_ABORT, EC_DATA_ABORT)
-        ec = exc.ec - 1 if lower_abort else exc.ec
-        sr["esr" + suffix] = (ec << 26) | (exc.il << 25) | (exc.iss & 0x1FFFFFF)
+        if lower_abort:
+            exc.ec -= 1        # the "from a lower Exception level" class (0x20 / 0x24)
+        sr["esr" + suffix] = exc.esr
         if exc.far is not None:
             sr["far" + suffix] = exc.far
         if target_el == 2 and getattr(exc, "ipa", None) is not None:

@@ -244,3 +244,40 @@ def LDST_pair(opc, V, idx, L, imm7, Rt2, Rn, Rt):
     mode = Address(ImmOffset(imm), wback=idx & 1, postindex=idx == 0b01, bind=True)
     src = mode.setup + PairTransfer(op) + mode.wback
     return ldst_insn(src, t=RegIndex(op, Rt), t2=RegIndex(op, Rt2), n=reg_sp(Rn), imm=imm)
+
+
+# --- instruction syndrome for data aborts (ESR_ELx.ISS when ISV is 1, D24.2.40) ----------------
+
+_ISV_FORMS = (
+    # (mask, value) of single general-purpose register loads/stores without writeback
+    (0x3F00_0000, 0x3900_0000),    # unsigned offset (V = 0)
+    (0x3F20_0C00, 0x3800_0000),    # unscaled (LDUR/STUR)
+    (0x3F20_0C00, 0x3800_0800),    # unprivileged (LDTR/STTR)
+    (0x3F20_0C00, 0x3820_0800),    # register offset
+)
+_ORDERED = (0x3F80_0000, 0x0880_0000)     # LDAR/STLR/LDLAR/STLLR (o2=1, no pair)
+_RCPC2 = (0x3F20_0C00, 0x1900_0000)       # LDAPUR/STLUR family
+
+
+def DataAbortSyndrome(word):
+    """The ISV/SAS/SSE/SRT/SF/AR fields describing the load or store `word`, for an abort a
+    hypervisor can emulate; 0 when the instruction has no such syndrome (SIMD&FP, pairs,
+    writeback, exclusives, atomics, PRFM)."""
+    size, rt = word >> 30, word & 0x1F
+    if any(word & mask == value for mask, value in _ISV_FORMS):
+        opc = (word >> 22) & 3
+        acquire_release = 0
+    elif word & _ORDERED[0] == _ORDERED[1]:
+        opc = (word >> 22) & 1                       # L: 1 load, 0 store
+        acquire_release = 1
+    elif word & _RCPC2[0] == _RCPC2[1]:
+        opc = (word >> 22) & 3
+        acquire_release = 1
+    else:
+        return 0
+    if size == 3 and opc >= 2:                       # PRFM and unallocated
+        return 0
+    sign_extend = opc >> 1
+    sixty_four = (size == 3) if opc < 2 else (opc == 0b10)
+    return ((1 << 24) | (size << 22) | (sign_extend << 21) | (rt << 16) | (sixty_four << 15)
+            | (acquire_release << 14))
