@@ -227,8 +227,9 @@ class Core:
         pc, stop = self._before_next(s.pc, done)
         if stop is not None:
             return stop
-        while done < max_insns:
-            remaining = max_insns - done
+        entries = 0                  # faults taken: they bound the run like instructions
+        while done + entries < max_insns:
+            remaining = max_insns - done - entries
             block = None
             if self.breakpoints or self.mmu.watchpoints:
                 pc, n, event = self._loop_bp(pc, remaining)
@@ -249,6 +250,8 @@ class Core:
             if isinstance(event, GuestException):
                 if event.return_offset:
                     done += 1           # SVC/HVC/SMC complete before the exception is taken
+                else:
+                    entries += 1        # a fault retires nothing, but uses up the budget
                 try:
                     pc = self.take_exception(event, pc)
                 except LoopExit as exit_:          # firmware: this CPU stops (CPU_OFF, ...)
@@ -263,7 +266,7 @@ class Core:
                     (pc + 4) & 0xFFFF_FFFF_FFFF_FFFF
                 if not s.il:
                     pc = self.take_interrupt(pc)
-                elif done < max_insns:   # the next instruction takes the Illegal state exception
+                elif done + entries < max_insns:   # the next instruction takes the Illegal state exception
                     pc, stop = self._before_next(pc, done)
                     if stop is not None:
                         return stop
