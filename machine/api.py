@@ -3,10 +3,12 @@ name, and `run` that says why it stopped. See docs/api.md."""
 
 from typing import NamedTuple
 
+from .board.clock import VirtualClock
 from .cpu.core import Core
 from .cpu.exceptions import EC_NAMES
 from .cpu.state import NONSECURE, REALM, ROOT, SECURE, SP
 from .cpu.sysregs import BY_NAME
+from .devices.generic_timer import GenericTimer
 from .memory.bus import PhysicalBus
 
 SECURITY_STATES = (SECURE, NONSECURE, REALM, ROOT)
@@ -48,6 +50,9 @@ class Cpu:
             raise ValueError(f"security must be one of {', '.join(SECURITY_STATES)}")
         self.bus = PhysicalBus()
         self.core = Core(self.bus)
+        # The generic timer counts virtual time: 2**shift ns per retired instruction.
+        self.clock = VirtualClock()
+        self.timer = GenericTimer(self.core, self.clock)
         s = self.core.s
         # SCR_EL3 as firmware would leave it for the chosen security state: {NSE,NS}, RW
         # (lower ELs are AArch64) and HCE (HVC enabled).
@@ -126,6 +131,7 @@ class Cpu:
                 before = core.icount
                 stop = core.run(chunk)
                 retired += core.icount - before
+                self.clock.advance(self.clock.insns_to_ns(core.icount - before))
                 if stop.reason == "count":
                     continue
                 if stop.reason == "breakpoint" and stop.pc == until:

@@ -6,6 +6,8 @@ the machine with its encoding named (see isa/system.py, which turns the access r
 the checks of each MRS/MSR template).
 """
 
+from machine.devices import generic_timer, gic_cpuif
+
 from .exceptions import Undefined
 
 # SCTLR_EL1 bits that enable EL0 accesses which are otherwise trapped to EL1 (D24.2.118)
@@ -24,14 +26,19 @@ class SysReg:
     that must be 1 for an EL0 access not to be trapped to EL1 (EC 0x18); `regime` marks the
     registers whose writes change the translation regime (cached translations are dropped),
     `recheck` those whose writes change what may interrupt the CPU (masks, routing).
+    `trap(s, is_read)` is checked by MRS/MSR before the access: it returns the EL the access
+    traps to (EC 0x18) or None, or raises Undefined. `peek(s)` reads without side effects for
+    the debugger and the API (a read of ICC_IAR1_EL1 acknowledges an interrupt; a peek does
+    not).
     """
 
     __slots__ = ("name", "key", "reset", "min_el", "write_min_el", "read_fn", "write_fn",
-                 "writable", "read_only", "el0_trap", "regime", "recheck")
+                 "writable", "read_only", "el0_trap", "regime", "recheck", "trap", "peek")
 
     def __init__(self, name, key, reset=0, min_el=1, read=None, write=None, writable=None,
                  read_only=False, write_min_el=None, el0_trap=None, regime=False,
-                 recheck=False):
+                 recheck=False, trap=None, peek=None):
+        self.trap, self.peek = trap, peek
         self.name, self.key, self.reset, self.min_el = name, key, reset, min_el
         self.write_min_el = min_el if write_min_el is None else write_min_el
         self.read_fn, self.write_fn = read, write
@@ -43,6 +50,8 @@ class SysReg:
 
     # unchecked access, for the debugger, the API and the MSR templates
     def get(self, s):
+        if self.peek is not None:
+            return self.peek(s)
         if self.read_fn is not None:
             return self.read_fn(s)
         return s.sr.get(self.name, self.reset)
@@ -113,12 +122,6 @@ def _sp_el(n):
     return get, put
 
 
-def _cntvct(s):
-    # Counts retired instructions, and only as of the last Core.run return: the generic timer
-    # issue replaces this with the system counter.
-    return s.core.icount
-
-
 def _flag(attr, bit):
     def get(s):
         return getattr(s, attr) << bit
@@ -170,9 +173,7 @@ TABLE = [
                                       el0_trap=SCTLR_UCT)),
     ("dczid_el0", (3, 3, 0, 0, 7), dict(min_el=0, read=_dczid, read_only=True)),
     # EL0 accesses to the counter registers are gated by CNTKCTL_EL1 (the generic timer issue)
-    ("cntvct_el0", (3, 3, 14, 0, 2), dict(min_el=0, read=_cntvct, read_only=True)),
     # CNTFRQ_EL0 is writable only at the highest implemented EL (EL3)
-    ("cntfrq_el0", (3, 3, 14, 0, 0), dict(min_el=0, write_min_el=3, reset=100_000_000)),
     # EL1 controls with no behaviour in the interpreter yet: plain storage
     # FP trap controls: writes re-key the decode cache (fpaccess.py) like a regime change
     ("cpacr_el1", (3, 0, 1, 0, 2), dict(regime=True)),
@@ -337,6 +338,10 @@ for _crm in range(8):
         else:
             continue
         TABLE.append((_name, _key, dict(reset=_value, read_only=True)))
+
+# The GIC CPU interface (ICC_*, ICV_*, ICH_*) and the generic timers (CNT*) are modelled with
+# their devices, which provide their rows.
+TABLE += gic_cpuif.SYSREG_ROWS + generic_timer.SYSREG_ROWS
 
 BY_ENCODING = {}
 BY_NAME = {}

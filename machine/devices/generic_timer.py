@@ -15,13 +15,15 @@ write sets CVAL = count + SignExtend(TVAL). The timer registers are kept in the 
 Time only moves between scheduler slices: `tick(now)` re-evaluates the lines after the clock
 advanced, and `next_event()` is the virtual time at which an enabled, unmasked timer that is
 not firing yet will fire. A register write that fires a timer at once updates the line
-immediately and, if that raises an interrupt line of the CPU, raises Recheck.
+immediately; the registers are `recheck` registers, so the CPU takes it before its next
+instruction.
 
 Access controls: EL0 accesses need CNTKCTL_EL1.EL0PCTEN (CNTPCT), EL0VCTEN (CNTVCT),
 either of them (CNTFRQ), EL0PTEN (CNTP_*), EL0VTEN (CNTV_*), otherwise they trap to EL1 (to
 EL2 with HCR_EL2.TGE); EL0/EL1 accesses with EL2 enabled need CNTHCTL_EL2.EL1PCTEN (CNTPCT)
-and EL1PCEN (CNTP_*), otherwise they trap to EL2. Traps are EC 0x18 with the MRS/MSR ISS
-(Rt found as in gic_cpuif.sysreg_trap). CNTPS_* are accessible at EL3 and at Secure EL1 with
+and EL1PCEN (CNTP_*), otherwise they trap to EL2. Traps are EC 0x18 with the MRS/MSR ISS:
+each register's `trap` function, checked by the MRS/MSR template before the access, says
+where it traps. CNTPS_* are accessible at EL3 and at Secure EL1 with
 SCR_EL3.ST = 1 (trapped to EL3 when ST = 0), UNDEFINED elsewhere. CNTFRQ_EL0 is writable at
 EL3 only.
 """
@@ -32,7 +34,6 @@ from machine.cpu.exceptions import MachineStop, Undefined
 from machine.cpu.state import SECURE, EL2Enabled
 
 from .base import Device, InterruptLine, NullController
-from .gic_cpuif import executing_pc, lines, recheck_if_raised, sysreg_trap
 
 M64 = (1 << 64) - 1
 CTL_ENABLE, CTL_IMASK, CTL_ISTATUS = 1, 2, 4
@@ -150,25 +151,27 @@ def _el0_target(s):
     return 2 if s.sr.get("hcr_el2", 0) & HCR_TGE and EL2Enabled(s) else 1
 
 
-def _check(s, key, is_read, el0_bits, el1_bit):
-    """The CNTKCTL_EL1 (EL0) and CNTHCTL_EL2 (EL0/EL1) access controls: `el0_bits` is the
-    CNTKCTL_EL1 mask of which one bit must be set, `el1_bit` the CNTHCTL_EL2 bit or 0."""
-    if s.el == 0 and not s.sr.get("cntkctl_el1", 0) & el0_bits:
-        sysreg_trap(s, key, is_read, _el0_target(s))
-    if s.el <= 1 and el1_bit and EL2Enabled(s) and \
-            not s.sr.get("cnthctl_el2", CNTHCTL_RESET) & el1_bit:
-        sysreg_trap(s, key, is_read, 2)
+def _trap(el0_bits, el1_bit):
+    """The `trap` function of the CNTKCTL_EL1 (EL0) and CNTHCTL_EL2 (EL0/EL1) access controls:
+    `el0_bits` is the CNTKCTL_EL1 mask of which one bit must be set, `el1_bit` the
+    CNTHCTL_EL2 bit or 0."""
+    def trap_to(s, is_read):
+        if s.el == 0 and not s.sr.get("cntkctl_el1", 0) & el0_bits:
+            return _el0_target(s)
+        if s.el <= 1 and el1_bit and EL2Enabled(s) and \
+                not s.sr.get("cnthctl_el2", CNTHCTL_RESET) & el1_bit:
+            return 2
+        return None
+    return trap_to
 
 
-def _check_secure_timer(s, key, is_read):
+def _secure_timer_trap(s, is_read):
+    """CNTPS_*: EL3, or Secure EL1 with SCR_EL3.ST (trapped to EL3 without); else UNDEFINED."""
     if s.el == 3:
-        return
+        return None
     if s.el == 1 and s.security == SECURE:
-        if not s.sr.get("scr_el3", 0) & SCR_ST:
-            sysreg_trap(s, key, is_read, 3)
-        return
-    if executing_pc(s) is not None:            # the debugger may still look at them
-        raise Undefined()
+        return None if s.sr.get("scr_el3", 0) & SCR_ST else 3
+    raise Undefined()
 
 
 ROWS = []
@@ -176,27 +179,22 @@ ROWS = []
 
 def _counter_rows():
     def cntpct(s):
-        _check(s, (3, 3, 14, 0, 1), True, EL0PCTEN, EL1PCTEN)
         return timer_of(s).physical_count()
 
     def cntvct(s):
-        _check(s, (3, 3, 14, 0, 2), True, EL0VCTEN, 0)
         return timer_of(s).virtual_count()
 
     def cntfrq(s):
-        _check(s, (3, 3, 14, 0, 0), True, EL0PCTEN | EL0VCTEN, 0)
         return s.sr.get("cntfrq_el0", FREQUENCY)
 
     def set_cntfrq(s, value):
         s.sr["cntfrq_el0"] = value & 0xFFFF_FFFF
 
     def set_cntvoff(s, value):
-        before = lines(s)
         s.sr["cntvoff_el2"] = value
         timer = getattr(s.core, "timer", None)
         if timer is not None:
             timer.update()
-        recheck_if_raised(s, before)
 
     def masked(name, mask, reset=0):
         def put(s, value):
@@ -208,14 +206,17 @@ def _counter_rows():
 
     ROWS.extend([
         ("cntfrq_el0", (3, 3, 14, 0, 0), dict(min_el=0, write_min_el=3, read=cntfrq,
-                                              write=set_cntfrq)),
-        ("cntpct_el0", (3, 3, 14, 0, 1), dict(min_el=0, read=cntpct, read_only=True)),
-        ("cntvct_el0", (3, 3, 14, 0, 2), dict(min_el=0, read=cntvct, read_only=True)),
+                                              write=set_cntfrq,
+                                              trap=_trap(EL0PCTEN | EL0VCTEN, 0))),
+        ("cntpct_el0", (3, 3, 14, 0, 1), dict(min_el=0, read=cntpct, read_only=True,
+                                              trap=_trap(EL0PCTEN, EL1PCTEN))),
+        ("cntvct_el0", (3, 3, 14, 0, 2), dict(min_el=0, read=cntvct, read_only=True,
+                                              trap=_trap(EL0VCTEN, 0))),
         ("cntkctl_el1", (3, 0, 14, 1, 0), masked("cntkctl_el1", CNTKCTL_WRITABLE)),
         ("cnthctl_el2", (3, 4, 14, 1, 0), dict(min_el=2, **masked(
             "cnthctl_el2", CNTHCTL_WRITABLE, CNTHCTL_RESET))),
         ("cntvoff_el2", (3, 4, 14, 0, 3), dict(min_el=2, read=lambda s: s.sr.get(
-            "cntvoff_el2", 0), write=set_cntvoff)),
+            "cntvoff_el2", 0), write=set_cntvoff, recheck=True)),
     ])
 
 
@@ -225,48 +226,34 @@ def _timer_rows(timer):
     keys = {reg: (3, timer.op1, 14, timer.crm, op2) for reg, op2 in
             (("tval", 0), ("ctl", 1), ("cval", 2))}
     if timer.prefix == "cntps":
-        def check(s, reg, is_read):
-            _check_secure_timer(s, keys[reg], is_read)
+        trap = _secure_timer_trap
     elif timer.el == "el0":
-        el0_bit = EL0VTEN if timer.virtual else EL0PTEN
-        el1_bit = 0 if timer.virtual else EL1PCEN
-
-        def check(s, reg, is_read):
-            _check(s, keys[reg], is_read, el0_bit, el1_bit)
+        trap = _trap(EL0VTEN if timer.virtual else EL0PTEN, 0 if timer.virtual else EL1PCEN)
     else:
-        def check(s, reg, is_read):
-            pass
+        trap = None
 
     def changed(s, name, value):
-        before = lines(s)
         s.sr[name] = value
         timer_of(s).update()
-        recheck_if_raised(s, before)
 
     def get_ctl(s):
-        check(s, "ctl", True)
         t = timer_of(s)
         ctl = s.sr.get(ctl_name, 0) & (CTL_ENABLE | CTL_IMASK)
         return ctl | (CTL_ISTATUS if t.istatus(timer) else 0)
 
     def set_ctl(s, value):
-        check(s, "ctl", False)
         changed(s, ctl_name, value & (CTL_ENABLE | CTL_IMASK))
 
     def get_cval(s):
-        check(s, "cval", True)
         return s.sr.get(cval_name, 0)
 
     def set_cval(s, value):
-        check(s, "cval", False)
         changed(s, cval_name, value & M64)
 
     def get_tval(s):
-        check(s, "tval", True)
         return (s.sr.get(cval_name, 0) - timer_of(s).count(timer)) & 0xFFFF_FFFF
 
     def set_tval(s, value):
-        check(s, "tval", False)
         value &= 0xFFFF_FFFF
         signed = value - (1 << 32) if value >> 31 else value
         changed(s, cval_name, (timer_of(s).count(timer) + signed) & M64)
@@ -275,7 +262,7 @@ def _timer_rows(timer):
     for reg, get, put in (("tval", get_tval, set_tval), ("ctl", get_ctl, set_ctl),
                           ("cval", get_cval, set_cval)):
         ROWS.append((f"{timer.prefix}_{reg}_{timer.el}", keys[reg],
-                     dict(min_el=min_el, read=get, write=put)))
+                     dict(min_el=min_el, read=get, write=put, trap=trap, recheck=True)))
 
 
 _counter_rows()

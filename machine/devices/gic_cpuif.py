@@ -29,75 +29,16 @@ Simplified, as allowed by the brief:
   priority and 4 list registers: UNDEFINED.
 
 System register rows (SYSREG_ROWS, in the sysregs.TABLE format) reach this object through
-`s.core.gic_cpu`. A write that can make an interrupt pending for the writing CPU raises
-Recheck so that it is taken before the next instruction.
-
-The trap helpers at the top (`sysreg_trap`, `recheck_if_raised`) are shared with the generic
-timer: a register's read/write function gets only the CPU state, so they find the MRS/MSR
-being executed (its address, hence Rt for the ISS) from the calling instruction's frame. A
-call from outside an instruction (the debugger, the Python API) is an unchecked access: no
-trap, no Recheck, and reads of ICC_IAR*/ICV_IAR* do not acknowledge.
+`s.core.gic_cpu`. Their traps to EL2 (ICH_HCR_EL2.TC/TALL0/TALL1, SGI writes under IMO/FMO)
+are `trap` functions that the MRS/MSR templates check before the access, with the ISS they
+know; writes are `recheck` registers, so an interrupt they make pending is taken before the
+next instruction. The debugger reads through `peek`, which never acknowledges an interrupt.
 """
 
-import sys
-from bisect import bisect_right
-
-from machine.cpu.exceptions import MachineStop, Recheck, Undefined
+from machine.cpu.exceptions import MachineStop, Undefined
 from machine.cpu.state import SECURE, EL2Enabled
 
 from .base import InterruptLine
-
-# --- finding the executing MRS/MSR -----------------------------------------------------------
-
-
-def executing_pc(s):
-    """Address of the MRS/MSR instruction that called this register function, or None when
-    the call does not come from an executing instruction (debugger, API)."""
-    blocks = s.core.block_by_code
-    frame = sys._getframe(1)
-    while frame is not None:
-        code = frame.f_code
-        name = code.co_filename
-        if name.startswith("<template"):
-            return frame.f_locals["pc"]
-        if name == "<block>":
-            block = blocks.get(code)
-            if block is None:
-                return None
-            index = bisect_right(block.first_lines, frame.f_lineno) - 1
-            return (frame.f_locals["pc"] + 4 * index) & 0xFFFF_FFFF_FFFF_FFFF
-        frame = frame.f_back
-    return None
-
-
-def sysreg_trap(s, key, is_read, target_el):
-    """AArch64.SystemAccessTrap(target_el, 0x18) for the MRS/MSR of register `key` being
-    executed; returns without trapping for an access from outside an instruction."""
-    pc = executing_pc(s)
-    if pc is None:
-        return
-    # Imported here: machine.cpu.isa.system imports the sysreg table, which may list these rows.
-    from machine.cpu.isa.system import SystemAccessISS, SystemAccessTrap
-
-    core = s.core
-    page = core.mmu.fetch_page(pc)
-    word = core.bus.read((page << 12) | (pc & 0xFFF), 4)
-    raise SystemAccessTrap(iss=SystemAccessISS(*key, word & 0x1F, int(is_read)),
-                           target_el=target_el)
-
-
-def lines(s):
-    return s.irq_line, s.fiq_line, s.virq_line, s.vfiq_line
-
-
-def recheck_if_raised(s, before):
-    """Raise Recheck if an interrupt line of this CPU rose since `before` (= lines(s)) and we
-    are executing an instruction, so that the interrupt is taken before the next one."""
-    after = lines(s)
-    if any(a and not b for a, b in zip(after, before, strict=True)) and \
-            executing_pc(s) is not None:
-        raise Recheck()
-
 
 # --- architectural constants -------------------------------------------------------------------
 
@@ -471,32 +412,42 @@ def _undefined(s, value=None):
 ROWS = []
 
 
-def _row(name, key, read=None, write=None, hcr=0, trap=0, min_el=1):
+def _virtual(s, hcr):
+    """An EL1 access to an ICC register is to its ICV_* counterpart when HCR_EL2's `hcr`
+    routing bit (IMO/FMO) is set and TGE is not."""
+    if s.el != 1 or not EL2Enabled(s):
+        return False
+    hcr_el2 = s.sr.get("hcr_el2", 0)
+    return bool(hcr_el2 & hcr) and not hcr_el2 & HCR_TGE
+
+
+def _row(name, key, read=None, write=None, hcr=0, trap=0, min_el=1, peek=None,
+         trap_virtual=False):
     """Add an ICC/ICV row. `read(ci, s, virtual)` / `write(ci, s, virtual, value)`; `hcr` are
     the HCR_EL2 bits that make an EL1 access virtual, `trap` the ICH_HCR_EL2 bits that trap it
-    to EL2. A missing read makes MRS UNDEFINED, a missing write makes the register read-only."""
+    to EL2 (and `trap_virtual`: a virtual access traps to EL2). A missing read makes MRS
+    UNDEFINED, a missing write makes the register read-only; `peek` reads without side
+    effects. Writes can change the interrupt lines, so the CPU rechecks after them."""
 
-    def access(s, is_read):
-        ci = cpuif_of(s)
-        if s.el != 1 or not EL2Enabled(s):
-            return ci, False
-        if ci.ich_hcr & trap:
-            sysreg_trap(s, key, is_read, 2)
-        hcr_el2 = s.sr.get("hcr_el2", 0)
-        return ci, bool(hcr_el2 & hcr) and not hcr_el2 & HCR_TGE
+    def trap_to(s, is_read):
+        if s.el == 1 and EL2Enabled(s) and (cpuif_of(s).ich_hcr & trap or
+                                            trap_virtual and _virtual(s, hcr)):
+            return 2
+        return None
 
     def get(s):
-        ci, virtual = access(s, True)
-        return read(ci, s, virtual)
+        return read(cpuif_of(s), s, _virtual(s, hcr))
 
     def put(s, value):
-        ci, virtual = access(s, False)
-        before = lines(s)
-        write(ci, s, virtual, value)
-        recheck_if_raised(s, before)
+        write(cpuif_of(s), s, _virtual(s, hcr), value)
+
+    def look(s):
+        return peek(cpuif_of(s), s, _virtual(s, hcr))
 
     ROWS.append((name, key, dict(min_el=min_el, read=get if read else _undefined,
-                                 write=put if write else None, read_only=write is None)))
+                                 write=put if write else None, read_only=write is None,
+                                 trap=trap_to if trap or trap_virtual else None,
+                                 peek=look if peek else None, recheck=write is not None)))
 
 
 def _plain_row(name, key, read=None, write=None, min_el=1):
@@ -505,12 +456,11 @@ def _plain_row(name, key, read=None, write=None, min_el=1):
         return read(cpuif_of(s), s)
 
     def put(s, value):
-        before = lines(s)
         write(cpuif_of(s), s, value)
-        recheck_if_raised(s, before)
 
     ROWS.append((name, key, dict(min_el=min_el, read=get if read else _undefined,
-                                 write=put if write else None, read_only=write is None)))
+                                 write=put if write else None, read_only=write is None,
+                                 recheck=write is not None)))
 
 
 def _changed(ci, virtual):
@@ -551,12 +501,12 @@ def _rpr_read(ci, s, virtual):
     return rp
 
 
-def _iar(group1):
+def _iar(group1, acknowledge=True):
+    """ICC_IAR<n>_EL1: the read acknowledges the interrupt; the debugger's peek does not."""
     def read(ci, s, virtual):
-        executing = executing_pc(s) is not None
         if virtual:
-            return ci.v_acknowledge(group1, executing)
-        return ci.acknowledge(s, group1, executing)
+            return ci.v_acknowledge(group1, acknowledge)
+        return ci.acknowledge(s, group1, acknowledge)
     return read
 
 
@@ -687,12 +637,12 @@ def _apr(group1):
     return read, write
 
 
-def _sgi(kind, key):
+def _sgi(kind):
+    """An SGI generation register; at EL1 with IMO/FMO set the write traps to EL2 (IHI 0069
+    12.2.21), so `virtual` is never true here."""
     hcr = HCR_FMO if kind == 0 else HCR_IMO
 
     def write(ci, s, virtual, value):
-        if virtual:                        # IHI 0069 12.2.21: trapped to EL2 by IMO/FMO
-            sysreg_trap(s, key, False, 2)
         ci.generate_sgi(s, value, kind)
     return write, hcr
 
@@ -710,7 +660,8 @@ _igrpen0, _igrpen1 = _igrpen(False), _igrpen(True)
 _ap0r, _ap1r = _apr(False), _apr(True)
 
 _row("icc_pmr_el1", (3, 0, 4, 6, 0), _pmr_read, _pmr_write, BOTH, HCR_TC)
-_row("icc_iar0_el1", (3, 0, 12, 8, 0), _iar(False), None, HCR_FMO, HCR_TALL0)
+_row("icc_iar0_el1", (3, 0, 12, 8, 0), _iar(False), None, HCR_FMO, HCR_TALL0,
+     peek=_iar(False, acknowledge=False))
 _row("icc_eoir0_el1", (3, 0, 12, 8, 1), None, _eoir, HCR_FMO, HCR_TALL0)
 _row("icc_hppir0_el1", (3, 0, 12, 8, 2), _hppir(False), None, HCR_FMO, HCR_TALL0)
 _row("icc_bpr0_el1", (3, 0, 12, 8, 3), _bpr0_read, _bpr0_write, HCR_FMO, HCR_TALL0)
@@ -721,9 +672,10 @@ _row("icc_rpr_el1", (3, 0, 12, 11, 3), _rpr_read, None, BOTH, HCR_TC)
 for _name, _key, _kind in (("icc_sgi1r_el1", (3, 0, 12, 11, 5), 1),
                            ("icc_asgi1r_el1", (3, 0, 12, 11, 6), 2),
                            ("icc_sgi0r_el1", (3, 0, 12, 11, 7), 0)):
-    _write, _hcr = _sgi(_kind, _key)
-    _row(_name, _key, None, _write, _hcr, HCR_TC)
-_row("icc_iar1_el1", (3, 0, 12, 12, 0), _iar(True), None, HCR_IMO, HCR_TALL1)
+    _write, _hcr = _sgi(_kind)
+    _row(_name, _key, None, _write, _hcr, HCR_TC, trap_virtual=True)
+_row("icc_iar1_el1", (3, 0, 12, 12, 0), _iar(True), None, HCR_IMO, HCR_TALL1,
+     peek=_iar(True, acknowledge=False))
 _row("icc_eoir1_el1", (3, 0, 12, 12, 1), None, _eoir, HCR_IMO, HCR_TALL1)
 _row("icc_hppir1_el1", (3, 0, 12, 12, 2), _hppir(True), None, HCR_IMO, HCR_TALL1)
 _row("icc_bpr1_el1", (3, 0, 12, 12, 3), _bpr1_read, _bpr1_write, HCR_IMO, HCR_TALL1)

@@ -7,7 +7,6 @@ from machine.board.clock import VirtualClock
 from machine.cpu import sysregs
 from machine.cpu.core import Core
 from machine.cpu.state import NONSECURE, SECURE
-from machine.devices import generic_timer, gic_cpuif
 from machine.devices.generic_timer import GenericTimer
 from machine.devices.gicv3 import Gicv3
 from machine.memory.bus import PhysicalBus
@@ -16,24 +15,6 @@ RAM, RAM_SIZE = 0x8000_0000, 0x10_0000
 GICD, GICR = 0x2F00_0000, 0x2F10_0000
 SCR_NS, SCR_IRQ, SCR_FIQ, SCR_HCE, SCR_RW = 1, 2, 4, 1 << 8, 1 << 10
 HCR_FMO, HCR_IMO, HCR_RW = 1 << 3, 1 << 4, 1 << 31
-
-
-@pytest.fixture(autouse=True, scope="module")
-def device_sysregs():
-    """Put the GIC and timer rows in the system register table (the board's job) for the
-    module's tests, and restore the table afterwards."""
-    saved = dict(sysregs.BY_ENCODING), dict(sysregs.BY_NAME)
-    for name, key, options in gic_cpuif.SYSREG_ROWS + generic_timer.SYSREG_ROWS:
-        old = sysregs.BY_ENCODING.pop(key, None)
-        if old is not None:
-            del sysregs.BY_NAME[old.name]
-        reg = sysregs.SysReg(name, key, **options)
-        sysregs.BY_ENCODING[key] = reg
-        sysregs.BY_NAME[name] = reg
-    yield
-    for table, contents in zip((sysregs.BY_ENCODING, sysregs.BY_NAME), saved, strict=True):
-        table.clear()
-        table.update(contents)
 
 
 class System:

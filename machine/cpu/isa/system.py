@@ -63,9 +63,10 @@ def SystemAccessISS(op0, op1, crn, crm, op2, rt, read):
     return (op0 << 20) | (op2 << 17) | (op1 << 14) | (crn << 10) | (rt << 5) | (crm << 1) | read
 
 
-def guarded(src, min_el, el0_trap=None):
-    """Prefix `src` with the access checks: UNDEFINED below `min_el` and, for an access allowed
-    at EL0, the trap to EL1 unless SCTLR_EL1 bit `el0_trap` is set (params: iss, trap)."""
+def guarded(src, min_el, el0_trap=None, register_trap=None):
+    """Prefix `src` with the access checks: UNDEFINED below `min_el`; for an access allowed
+    at EL0, the trap to EL1 unless SCTLR_EL1 bit `el0_trap` is set (params: iss, trap); then
+    the register's own trap controls (`register_trap`, params: regtrap, isread)."""
     if min_el:
         check = "if s.el < {min_el}:\n    raise Undefined()\n"
     elif el0_trap is not None:
@@ -73,6 +74,9 @@ def guarded(src, min_el, el0_trap=None):
                  "    raise SystemAccessTrap(iss={iss})\n")
     else:
         check = ""
+    if register_trap is not None:
+        check += ("_el = {regtrap}(s, {isread})\nif _el is not None:\n"
+                  "    raise SystemAccessTrap(iss={iss}, target_el=_el)\n")
     return check + src
 
 
@@ -226,8 +230,9 @@ def PSTATE_write(op1, CRm, op2):
 def _mrs(reg, t, iss):
     src = "X[{t}] = {read}(s)" if reg.read_fn is not None else \
         "X[{t}] = s.sr.get({name}, {reset})"
-    return op(guarded(src, reg.min_el, reg.el0_trap), t=t, read=reg.read_fn, name=reg.name,
-              reset=reg.reset, min_el=reg.min_el, trap=reg.el0_trap, iss=iss)
+    return op(guarded(src, reg.min_el, reg.el0_trap, reg.trap), t=t, read=reg.read_fn,
+              name=reg.name, reset=reg.reset, min_el=reg.min_el, trap=reg.el0_trap, iss=iss,
+              regtrap=reg.trap, isread=True)
 
 
 def _msr(reg, t, iss):
@@ -241,8 +246,9 @@ def _msr(reg, t, iss):
         src += "\ns.core.regime_changed()"
     if reg.recheck:
         src += RECHECK
-    return op(guarded(src, reg.write_min_el, reg.el0_trap), ends_block=True, t=t, write=write,
-              name=reg.name, min_el=reg.write_min_el, trap=reg.el0_trap, iss=iss)
+    return op(guarded(src, reg.write_min_el, reg.el0_trap, reg.trap), ends_block=True, t=t,
+              write=write, name=reg.name, min_el=reg.write_min_el, trap=reg.el0_trap, iss=iss,
+              regtrap=reg.trap, isread=False)
 
 
 def stop(message):
