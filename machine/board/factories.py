@@ -4,6 +4,7 @@ callable(machine, region) returning the Device to map at region.base."""
 from machine.devices.pl011 import Pl011
 from machine.devices.pl031 import Pl031
 from machine.devices.sp805 import Sp805
+from machine.devices.system_counter import CounterControl, CounterRead, TimerControl
 from machine.devices.v2m_sysregs import V2mSysRegs
 
 
@@ -33,4 +34,9 @@ FACTORIES = {
     "v2m-sysregs": make_v2m_sysregs,
     "pl031": make_pl031,
     "sp805": make_sp805,
+    "gicd": lambda machine, region: machine.gic.distributor,
+    "gicr": lambda machine, region: machine.gic.redistributor_region(region.size),
+    "cnt-control": lambda machine, region: CounterControl(),
+    "cnt-read": lambda machine, region: CounterRead(),
+    "cnt-ctl": lambda machine, region: TimerControl(),
 }

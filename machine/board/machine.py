@@ -12,6 +12,11 @@ from typing import NamedTuple
 
 from machine.cpu import interrupts
 from machine.cpu.core import Core
+from machine.devices.base import Device
+from machine.devices.generic_timer import GenericTimer
+from machine.devices.gicv3 import Gicv3
+from machine.firmware.el3 import El3Firmware
+from machine.firmware.gpt import GPI_BY_NAME, GranuleProtectionTable
 from machine.memory.bus import PhysicalBus
 
 from .clock import VirtualClock
@@ -43,15 +48,15 @@ class Machine:
         self.cores = [self._new_core(i) for i in range(cpus)]
         for core in self.cores:
             core.peers = self.cores
+        self.gic = Gicv3(self.cores, spis=definition.gic["spis"])
+        self.timed = [GenericTimer(core, self.clock, self.gic, i)
+                      for i, core in enumerate(self.cores)]
         self.devices = {}
-        self.timed = []
         for region in definition.devices:
             self._add_device(region)
-        from machine.firmware.el3 import El3Firmware
-        from machine.firmware.gpt import GranuleProtectionTable
-
         self.gpt = GranuleProtectionTable(self.bus, *self._gpt_layout())
         self.firmware = El3Firmware(self, self.gpt)
+        self.gic.configure_for_nonsecure()
         for core in self.cores:
             self.firmware.reset_core(core)
             core.exception_hook = self._hook(core)
@@ -91,8 +96,6 @@ class Machine:
         for offset, size, gpi, _name in dram1.carve_outs:
             regions.append((dram1.base + offset, size, gpi))
         l1_base = dram1.base + dram1.size - MB
-        from machine.firmware.gpt import GPI_BY_NAME
-
         return l0, l1_base, MB, [(b, s, GPI_BY_NAME[g]) for b, s, g in regions]
 
     def _new_core(self, index):
@@ -107,13 +110,14 @@ class Machine:
 
     def _add_device(self, region):
         device = FACTORIES[region.model](self, region)
-        if device is None:
-            return
         device.clock = self.clock
         self.devices[region.name] = device
         self.bus.add_mmio(region.name, region.base, region.size, device)
-        if type(device).next_event is not _base_next_event():
+        if type(device).next_event is not Device.next_event:
             self.timed.append(device)
+
+    def spi_line(self, n):
+        return self.gic.spi_line(n)
 
     def console(self, name):
         return self.consoles.get(name) or self.consoles.setdefault(name, open_console(None))
@@ -220,9 +224,3 @@ class Machine:
             device = self.devices.get(name)
             if data and device is not None and hasattr(device, "receive"):
                 device.receive(data)
-
-
-def _base_next_event():
-    from machine.devices.base import Device
-
-    return Device.next_event

@@ -266,7 +266,8 @@ class Core:
                     (pc + 4) & 0xFFFF_FFFF_FFFF_FFFF
                 if not s.il:
                     pc = self.take_interrupt(pc)
-                elif done + entries < max_insns:   # the next instruction takes the Illegal state exception
+                elif done + entries < max_insns:
+                    # the next instruction takes the Illegal Execution state exception
                     pc, stop = self._before_next(pc, done)
                     if stop is not None:
                         return stop

@@ -685,9 +685,10 @@ def FixedToFP(op, fbits, unsigned, rounding, M, N, st):
 
 
 @runtime
-def FPConvert(op, N, M, st):
-    """FPConvert(): the N-bit `op` as an M-bit value, rounded per FPCR.RMode; FPCR.AHP selects
-    the alternative half-precision format for a 16-bit operand or result."""
+def FPConvert(op, N, M, st, rounding=None):
+    """FPConvert(): the N-bit `op` as an M-bit value, rounded per FPCR.RMode (or `rounding`,
+    e.g. FPRounding_ODD for FCVTXN); FPCR.AHP selects the alternative half-precision format
+    for a 16-bit operand or result."""
     fptype, sign, m, e = FPUnpackCV(op, N, st)
     alt_hp = M == 16 and bool(st.fpcr & FPCR_AHP)
     if fptype >= FPType_QNaN:
@@ -707,7 +708,8 @@ def FPConvert(op, N, M, st):
         return FPInfinity(sign, M)
     if fptype == FPType_Zero:
         return FPZero(sign, M)
-    return FPRoundCV(sign, m, e, M, st, FPRoundingMode(st.fpcr))
+    return FPRoundCV(sign, m, e, M, st, FPRoundingMode(st.fpcr) if rounding is None else
+                     rounding)
 
 
 def VFPExpandImm(imm8, N):

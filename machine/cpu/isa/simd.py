@@ -9,7 +9,7 @@ with struct, evaluates one Python expression per element and packs the results b
 from typing import NamedTuple
 
 from ..bits import Ones
-from ..decode import Unallocated, Unimplemented, insn, template_params
+from ..decode import insn, template_params
 from ..translate import runtime
 from ..vector import (
     Lanes,
@@ -117,14 +117,6 @@ def lanewise(d, expr, srcs, esize, count, *, sat=None, acc=False, upper=False,
 
 def sat_kind(unsigned):
     return "u" if unsigned else "s"
-
-
-def fp_unimplemented(name, sz=0, Q=1):
-    """Vector floating point is not implemented (FP arithmetic lives in softfloat.py, written
-    for the scalar forms). sz:Q == 10 is the reserved 64-bit vector of doubles."""
-    if sz and not Q:
-        raise Unallocated(name)
-    raise Unimplemented(f"AdvSIMD floating-point {name}")
 
 
 def swar_add(x, y):

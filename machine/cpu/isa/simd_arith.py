@@ -7,7 +7,6 @@ from .simd import (
     Args,
     Src,
     compare,
-    fp_unimplemented,
     lanewise,
     sat_kind,
     swar_add,
@@ -157,12 +156,7 @@ def size_allowed(rule, size, Q):
 
 @encoding("0 Q U 01110 size:2 1 Rm:5 opcode:5 1 Rn:5 Rd:5")
 def AdvSIMD_three_same(Q, U, size, Rm, opcode, Rn, Rd):
-    """Advanced SIMD three same (integer; floating point is not implemented)."""
-    if opcode >= 0b11000:
-        name = FP_THREE_SAME.get((U, size >> 1, opcode))
-        if name is None:
-            raise Unallocated("AdvSIMD three same floating-point")
-        fp_unimplemented(name, size & 1, Q)
+    """Advanced SIMD three same (integer; the floating-point opcodes 11xxx are simd_fp.py's)."""
     datasize = 64 << Q
     if opcode == 0b00011:
         return insn(f"V[{{d}}] = ({LOGIC[U * 4 + size]}) & {{dm}}", d=Rd, n=Rn, m=Rm,
@@ -176,12 +170,7 @@ def AdvSIMD_three_same(Q, U, size, Rm, opcode, Rn, Rd):
 
 @encoding("01 U 11110 size:2 1 Rm:5 opcode:5 1 Rn:5 Rd:5")
 def AdvSIMD_scalar_three_same(U, size, Rm, opcode, Rn, Rd):
-    """Advanced SIMD scalar three same."""
-    if opcode >= 0b11000:
-        name = SCALAR_FP_THREE_SAME.get((U, size >> 1, opcode))
-        if name is None:
-            raise Unallocated("AdvSIMD scalar three same floating-point")
-        fp_unimplemented(name)
+    """Advanced SIMD scalar three same (the floating-point opcodes 11xxx are simd_fp.py's)."""
     rule = SCALAR_THREE_SAME.get(opcode)
     if rule is None or not size_allowed(rule, size, 1):
         raise Unallocated("AdvSIMD scalar three same")
@@ -284,10 +273,8 @@ def by_element(Q, U, size, L, M, Rm, opcode, H, Rn, Rd, scalar):
     name = entry and entry[U]
     if name is None or (scalar and name not in SCALAR_BY_ELEMENT):
         raise Unallocated("AdvSIMD by element")
-    if name.startswith("F"):
-        if size == 3 and L or size < 2:      # doubles index with H alone; FP16 not implemented
-            raise Unallocated(name)
-        fp_unimplemented(name + " (by element)", size & 1, Q)
+    if name.startswith("F"):                 # sizes 1x are simd_fp.py's; 00 is FEAT_FP16
+        raise Unallocated(name)
     if size not in (1, 2):
         raise Unallocated("AdvSIMD by element: reserved size")
     esize = 8 << size

@@ -8,7 +8,6 @@ from .simd import (
     Args,
     Src,
     compare,
-    fp_unimplemented,
     lanewise,
     sat_kind,
     swar_add,
@@ -130,22 +129,11 @@ SCALAR_FP_MISC = {(0, 1, 0b11111): "FRECPX"} | {key: FP_MISC[key] for key in [
     (1, 1, 0b11101)]}
 
 
-def _fp_misc(table, Q, U, size, opcode):
-    name = table.get((U, size >> 1, opcode))
-    if name is None:
-        raise Unallocated("AdvSIMD two-register miscellaneous floating-point")
-    sz = size & 1
-    if name == "FCVTXN" and not sz or name in ("URECPE", "URSQRTE") and sz:
-        raise Unallocated(name)
-    fp_unimplemented(name, 0 if name in ("FCVTN", "FCVTL", "FCVTXN") else sz, Q)
-
-
 @encoding("0 Q U 01110 size:2 10000 opcode:5 10 Rn:5 Rd:5")
 def AdvSIMD_two_reg_misc(Q, U, size, opcode, Rn, Rd):
     """REV16/32/64, SADDLP/UADDLP, SUQADD/USQADD, CLS/CLZ, CNT/NOT/RBIT, SADALP/UADALP,
-    SQABS/SQNEG, CMGT/CMGE/CMEQ/CMLE/CMLT (zero), ABS/NEG, XTN/SQXTUN/SQXTN/UQXTN, SHLL."""
-    if 0b01100 <= opcode <= 0b01111 or opcode >= 0b10110:
-        _fp_misc(FP_MISC, Q, U, size, opcode)
+    SQABS/SQNEG, CMGT/CMGE/CMEQ/CMLE/CMLT (zero), ABS/NEG, XTN/SQXTUN/SQXTN/UQXTN, SHLL
+    (the floating-point opcodes 011xx, 1011x, 11xxx are simd_fp.py's)."""
     if size == 3 and (opcode not in COMMON_MISC or not Q):
         raise Unallocated("AdvSIMD two-register miscellaneous: 64-bit elements")
     esize = 8 << size
@@ -189,9 +177,7 @@ def AdvSIMD_two_reg_misc(Q, U, size, opcode, Rn, Rd):
 @encoding("01 U 11110 size:2 10000 opcode:5 10 Rn:5 Rd:5")
 def AdvSIMD_scalar_two_reg_misc(U, size, opcode, Rn, Rd):
     """SUQADD/USQADD, SQABS/SQNEG, CMGT/CMGE/CMEQ/CMLE/CMLT (zero), ABS/NEG, SQXTUN,
-    SQXTN/UQXTN (scalar)."""
-    if 0b01100 <= opcode <= 0b01111 or opcode >= 0b10110:
-        _fp_misc(SCALAR_FP_MISC, 1, U, size, opcode)
+    SQXTN/UQXTN (scalar; the floating-point opcodes are simd_fp.py's)."""
     esize = 8 << size
     a = Args(U, Rd, Rn, None, esize, 1)
     if opcode in COMMON_MISC and (size == 3 or opcode in SCALAR_ANY_SIZE):
@@ -211,11 +197,7 @@ ACROSS = {0b00011: ("sum", True), 0b01010: ("max", False), 0b11010: ("min", Fals
 
 @encoding("0 Q U 01110 size:2 11000 opcode:5 10 Rn:5 Rd:5")
 def AdvSIMD_across_lanes(Q, U, size, opcode, Rn, Rd):
-    """SADDLV/UADDLV, SMAXV/UMAXV, SMINV/UMINV, ADDV."""
-    if U and opcode in (0b01100, 0b01111):   # FMAXNMV/FMINNMV, FMAXV/FMINV: 4S only
-        if size & 1 or not Q:
-            raise Unallocated("AdvSIMD floating-point across lanes: reserved size")
-        fp_unimplemented("FMAXV/FMINV/FMAXNMV/FMINNMV")
+    """SADDLV/UADDLV, SMAXV/UMAXV, SMINV/UMINV, ADDV (FMAXV etc. are simd_fp.py's)."""
     entry = ACROSS.get(opcode)
     if entry is None or (U and opcode == 0b11011) or size == 3 or (size == 2 and not Q):
         raise Unallocated("AdvSIMD across lanes")
@@ -227,9 +209,7 @@ def AdvSIMD_across_lanes(Q, U, size, opcode, Rn, Rd):
 
 @encoding("01 U 11110 size:2 11000 opcode:5 10 Rn:5 Rd:5")
 def AdvSIMD_scalar_pairwise(U, size, opcode, Rn, Rd):
-    """ADDP (scalar); the floating-point pairwise forms are not implemented."""
-    if U and (opcode in (0b01100, 0b01111) or opcode == 0b01101 and size < 2):
-        fp_unimplemented("FMAXNMP/FMINNMP/FADDP/FMAXP/FMINP (scalar)")
+    """ADDP (scalar); the floating-point pairwise forms are simd_fp.py's."""
     if U or opcode != 0b11011 or size != 3:
         raise Unallocated("AdvSIMD scalar pairwise")
     return insn("V[{d}] = (V[{n}] + (V[{n}] >> 64)) & 0xFFFFFFFFFFFFFFFF", d=Rd, n=Rn)

@@ -8,7 +8,7 @@ The element size is 8 << HighestSetBit(immh); immh:immb encodes a right shift as
 from ..bits import HighestSetBit, Ones
 from ..decode import Unallocated, encoding
 from ..vector import lane_masks, replicated
-from .simd import Src, fp_unimplemented, lanewise, sat_kind, swar_add, vinsn
+from .simd import Src, lanewise, sat_kind, swar_add, vinsn
 from .simd_move import ZEROS, permuted
 
 
@@ -91,20 +91,12 @@ NARROW = {
     0b10010: ((False, "s", True), (False, "u", False)),       # SQSHRN, UQSHRN
     0b10011: ((True, "s", True), (True, "u", False)),         # SQRSHRN, UQRSHRN
 }
-FP_CONVERT = {0b11100: "SCVTF/UCVTF (fixed-point)", 0b11111: "FCVTZS/FCVTZU (fixed-point)"}
-
-
-def _fp_convert(opcode, immh, Q):
-    if immh < 0b0100:                        # half precision needs FEAT_FP16
-        raise Unallocated("AdvSIMD fixed-point conversion: reserved immh")
-    fp_unimplemented(FP_CONVERT[opcode], immh >> 3, Q)
 
 
 @encoding("0 Q U 011110 immh:4 immb:3 opcode:5 1 Rn:5 Rd:5")
 def AdvSIMD_shift_by_immediate(Q, U, immh, immb, opcode, Rn, Rd):
-    """Advanced SIMD shift by immediate (immh = 0000 is the modified immediate class)."""
-    if opcode in FP_CONVERT:
-        _fp_convert(opcode, immh, Q)
+    """Advanced SIMD shift by immediate (immh = 0000 is the modified immediate class; the
+    fixed-point conversions are simd_fp.py's)."""
     esize = 8 << HighestSetBit(immh)
     imm = (immh << 3) | immb
     if opcode in NARROW or opcode == 0b10100:
@@ -128,8 +120,6 @@ def AdvSIMD_scalar_shift_by_immediate(U, immh, immb, opcode, Rn, Rd):
     """Advanced SIMD scalar shift by immediate."""
     if not immh:
         raise Unallocated("AdvSIMD scalar shift with immh = 0000")
-    if opcode in FP_CONVERT:
-        _fp_convert(opcode, immh, 1)
     esize = 8 << HighestSetBit(immh)
     imm = (immh << 3) | immb
     if opcode in NARROW:
