@@ -3,6 +3,7 @@
 import argparse
 import json
 import sys
+import time
 
 
 class NotLanded(Exception):
@@ -15,11 +16,54 @@ def _not_landed(feature):
     return command
 
 
+def parse_size(text):
+    """'512M', '2G', '1073741824' -> bytes."""
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    text = text.strip().upper().removesuffix("B")
+    try:
+        if text and text[-1] in units:
+            return int(text[:-1]) * units[text[-1]]
+        return int(text, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a size: {text!r} (e.g. 512M, 2G)") from None
+
+
 def cmd_run(args):
-    if args.kernel:
-        raise NotLanded("fvp-rme run --kernel: the machine (board, firmware, RMM) is not "
-                        "implemented yet")
-    return run_bundled()
+    from .board import registry
+
+    if args.machine == "help":
+        for name, factory in sorted(registry.available().items()):
+            definition = registry.lookup(name)
+            print(f"{name:20} {definition.description}")
+        return 0
+    if not args.kernel:
+        return run_bundled()
+    return run_machine(args, registry.lookup(args.machine))
+
+
+def run_machine(args, definition):
+    from .board.boot import BootConfig, build
+    from .board.console import ConsoleError
+    from .images import ImageError
+
+    config = BootConfig(kernel=args.kernel, definition=definition, cpus=args.cpus,
+                        memory=args.memory, append=args.append, modules=args.module or [],
+                        module_args=args.module_args or [], initrd=args.initrd, dtb=args.dtb,
+                        dump_dtb=args.dump_dtb, consoles={"uart0": args.uart0},
+                        icount_shift=args.icount_shift)
+    try:
+        machine = build(config)
+    except (ImageError, ConsoleError, ValueError) as exc:
+        print(f"fvp-rme: {exc}", file=sys.stderr)
+        return 2
+    start = time.perf_counter()
+    result = machine.run(args.max_insns)
+    seconds = time.perf_counter() - start
+    if result.status:
+        print(f"fvp-rme: {result.reason}", file=sys.stderr)
+    if args.stats:
+        print(machine.stats(seconds), file=sys.stderr)
+    return result.status
 
 
 def run_bundled():
@@ -61,7 +105,30 @@ def build_parser():
 
     run = sub.add_parser("run", help="run the machine (with no arguments: the bundled realm demo)",
                          description="Boot the FVP Base RevC RME machine.")
-    run.add_argument("--kernel", metavar="IMAGE", help="image to boot at NS-EL2")
+    run.add_argument("--kernel", metavar="IMAGE",
+                     help="image to boot at NS-EL2 (ELF, arm64 Image, gzip'd Image or raw)")
+    run.add_argument("--machine", default="fvp-base-revc",
+                     help="machine definition ('help' lists them)")
+    run.add_argument("--cpus", type=int, default=1, metavar="N", help="1 to 8 CPUs")
+    run.add_argument("--memory", type=parse_size, default="2G", metavar="SIZE",
+                     help="Non-secure DRAM (default 2G)")
+    run.add_argument("--append", metavar="ARGS", help="kernel (or Xen) command line")
+    run.add_argument("--module", action="append", metavar="FILE",
+                     help="a Xen multiboot module (first: the dom0 kernel); repeatable")
+    run.add_argument("--module-args", action="append", metavar="ARGS",
+                     help="command line of the module of the same position")
+    run.add_argument("--initrd", metavar="FILE", help="initial ramdisk")
+    run.add_argument("--dtb", default="auto", metavar="auto|FILE",
+                     help="device tree: generated from the machine (auto) or a file")
+    run.add_argument("--dump-dtb", metavar="FILE", help="write the device tree to FILE")
+    run.add_argument("--uart0", default="stdio", metavar="stdio|tcp:HOST:PORT|file:PATH|none",
+                     help="where UART0 (the console) goes")
+    run.add_argument("--max-insns", type=int, metavar="N",
+                     help="stop (exit 4) after N instructions")
+    run.add_argument("--icount-shift", type=int, default=2, metavar="S",
+                     help="each instruction takes 2**S ns of virtual time (default 2)")
+    run.add_argument("--stats", action="store_true",
+                     help="print instructions, MIPS and per-EL counts at the end")
     run.set_defaults(func=cmd_run)
 
     inspect = sub.add_parser("inspect", help="describe images, device trees and tokens",

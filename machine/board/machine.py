@@ -203,7 +203,7 @@ class Machine:
             deadline = self._next_event()
             if deadline is None:
                 self.exit = Exit(EXIT_HANG, "every CPU is waiting for an interrupt and no "
-                                            "timer is armed")
+                                            "device has an event pending: the guest hangs")
                 return
             self.clock.advance(max(deadline - self.clock.now(), 0))
         now = self.clock.now()
@@ -213,6 +213,19 @@ class Machine:
         for core in self.cores:
             if core.powered and core.s.halted and interrupts.any_line(core.s):
                 core.s.halted = False
+
+    def stats(self, seconds):
+        """One paragraph for --stats: instructions retired, speed, and where they ran."""
+        per_el = [sum(core.el_counts[el] for core in self.cores) for el in range(4)]
+        mips = self.icount / seconds / 1e6 if seconds else 0.0
+        lines = [f"instructions: {self.icount:,} in {seconds:.2f} s ({mips:.2f} MIPS), "
+                 f"virtual time {self.clock.now() / 1e6:.3f} ms"]
+        lines.append("per EL: " + ", ".join(f"EL{el} {count:,}" for el, count in
+                                            enumerate(per_el)))
+        for core in self.cores:
+            lines.append(f"cpu{core.index}: {core.icount:,} instructions"
+                         + ("" if core.powered else " (off)"))
+        return "\n".join(lines)
 
     def _next_event(self):
         events = [e for e in (d.next_event() for d in self.timed) if e is not None]

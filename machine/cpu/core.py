@@ -80,6 +80,9 @@ class Core:
         self.peers = [self]      # the PEs a broadcast TLBI reaches
         self.breakpoints = set()
         self.icount = 0
+        self.el_counts = [0, 0, 0, 0]    # instructions retired at each EL
+        self._accounted = 0
+        self._counting_el = self.s.el
         self.stop_on_exception = False
         self.exception_hook = None   # callable(exc, pc) -> new pc or None (board/firmware)
         self.warned = set()
@@ -229,6 +232,7 @@ class Core:
             return stop
         entries = 0                  # faults taken: they bound the run like instructions
         while done + entries < max_insns:
+            self._counting_el = s.el         # where the next instructions run
             remaining = max_insns - done - entries
             block = None
             if self.breakpoints or self.mmu.watchpoints:
@@ -247,6 +251,8 @@ class Core:
                 index = block.faulting_index(event.__traceback__)
                 done -= block.length - 1 - index
                 pc = (pc + 4 * index) & 0xFFFF_FFFF_FFFF_FFFF
+            self._account(done + (isinstance(event, Recheck) or
+                                  isinstance(event, GuestException) and event.return_offset))
             if isinstance(event, GuestException):
                 if event.return_offset:
                     done += 1           # SVC/HVC/SMC complete before the exception is taken
@@ -284,7 +290,16 @@ class Core:
     def _stop(self, result, pc, done):
         self.s.pc = pc
         self.icount += done
+        self._account(done)
+        self._accounted = 0
         return result
+
+    def _account(self, done):
+        """Attribute the instructions retired since the last EL change to the EL they ran at
+        (every EL change ends a loop: exceptions, ERET, firmware hooks)."""
+        self.el_counts[self._counting_el] += done - self._accounted
+        self._accounted = done
+        self._counting_el = self.s.el
 
     def _loop(self, pc, limit):
         """The tier-1 loop: one decoded closure per instruction. Returns (pc, retired, event)

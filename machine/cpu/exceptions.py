@@ -264,6 +264,6 @@ def ExceptionReturn(s):
         raise Recheck(elr)
     s.restore_spsr(spsr)
     _enter(s, (spsr >> 2) & 3, spsr & 1, old_pan)
-    if s.core is not None and s.core.interrupt_lines():
-        raise Recheck(elr)
-    return elr
+    # Leave the run loop: an interrupt the return unmasks is taken first, and the loop
+    # accounts instructions to the EL that ran them.
+    raise Recheck(elr)

@@ -34,10 +34,13 @@ def virtual_line(s, kind):
 
 
 def physical_target(s, kind):
+    """AArch64.TakePhysicalIRQException() and friends: EL3 if SCR_EL3 routes it there, EL2
+    when executing at EL2 or when HCR_EL2 routes EL0/EL1's interrupts to it, else EL1."""
     if (s.sr.get("scr_el3", 0) >> SCR_BIT[kind]) & 1:
         return 3
     hcr = s.sr.get("hcr_el2", 0)
-    if s.el < 3 and EL2Enabled(s) and ((hcr >> HCR_MO_BIT[kind]) & 1 or (hcr >> HCR_TGE) & 1):
+    if s.el == 2 or s.el < 2 and EL2Enabled(s) and ((hcr >> HCR_MO_BIT[kind]) & 1 or
+                                                    (hcr >> HCR_TGE) & 1):
         return 2
     return 1
 

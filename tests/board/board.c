@@ -147,6 +147,7 @@ void main(void)
     puts(line);
     puts("'\n");
 
+    *reg32(GICD) = 0x13;            /* GICD_CTLR (NS view): ARE_NS, EnableGrp1A, EnableGrp1 */
     gic_cpu_init(0);
     enable_ppi_sgi(0, TIMER_INTID);
     enable_ppi_sgi(0, SGI_PONG);
