@@ -32,7 +32,7 @@ def cmd_run(args):
     from .board import registry
 
     if args.machine == "help":
-        for name, factory in sorted(registry.available().items()):
+        for name in sorted(registry.available()):
             definition = registry.lookup(name)
             print(f"{name:20} {definition.description}")
         return 0
