@@ -20,6 +20,7 @@ from construct import (
     ByteSwapped,
     Container,
     Default,
+    Enum,
     Int8ul,
     Int32ul,
     Int64sl,
@@ -228,6 +229,11 @@ class Status(IntEnum):
     BLOCKED = 14
     ERROR_GPT = 15
     ERROR_GRANULE = 16
+
+
+# The same, as construct definitions (the trace names X0 and W0 through them)
+RmiStatusCode = Enum(Int8ul, **{s.name: s.value for s in Status})
+RmiFunctionId = Enum(Int32ul, **{f.name: f.value for f in Fid})
 
 
 class MemReq(IntEnum):             # RmiOpMemReq: what an INCOMPLETE asks the host for next

@@ -20,12 +20,14 @@ from .abi import (
     RecExitReason,
     Ripas,
     RmiContinueFlags,
+    RmiFunctionId,
     RmiOpMemDonateReq,
     RmiResult,
     RmiResultIncomplete,
     RmiRttProtMapFlags,
     RmiRttUnmapFlags,
     RmiRttUnprotMapFlags,
+    RmiStatusCode,
     RttEntryState,
     Status,
     TrackingRegionState,
@@ -104,19 +106,22 @@ def _arg(fid, name, value):
 
 
 def format_status(x0):
+    """X0 as the host sees it: status name (RmiStatusCode), RTT level or INCOMPLETE request."""
     if x0 == SMC_UNKNOWN:
         return "SMC_UNKNOWN"
-    status = RmiResult.get(x0, "status")
-    try:
-        name = "RMI_" + Status(status).name
-    except ValueError:
+    result = RmiResult.decode(x0)
+    if x0 >> 16:
         return _hex(x0)
-    if status == Status.INCOMPLETE:
+    name = RmiStatusCode.parse(bytes([result.status]))
+    if isinstance(name, int):                  # not a status code
+        return _hex(x0)
+    name = f"RMI_{name}"
+    if result.status == Status.INCOMPLETE:
         mem_req = RmiResultIncomplete.get(x0, "mem_req")
         label = MemReq(mem_req).name if mem_req in MemReq._value2member_map_ else mem_req
         return f"{name}[{label}]"
-    index = RmiResult.get(x0, "index")
-    if status in (Status.ERROR_RTT, Status.ERROR_RTT_AUX):
+    if result.status in (Status.ERROR_RTT, Status.ERROR_RTT_AUX):
+        index = result.index
         return f"{name}(level {index - 256 if index > 127 else index})"
     return name
 
@@ -167,8 +172,9 @@ def format_call(regs_in, regs_out, decoded=None):
     if command is None:
         call = f"SMC({_hex(regs_in[0])}, {', '.join(_hex(r) for r in regs_in[1:7])})"
         return f"{call} = {format_status(regs_out[0])}"
+    name = RmiFunctionId.parse(fid.to_bytes(4, "little"))
     fid = Fid(fid)
-    args = ", ".join(_arg(fid, name, regs_in[i]) for i, name in enumerate(command.args, 1))
-    line = f"RMI_{fid.name}({args}) = {format_status(regs_out[0])}"
+    args = ", ".join(_arg(fid, arg, regs_in[i]) for i, arg in enumerate(command.args, 1))
+    line = f"RMI_{name}({args}) = {format_status(regs_out[0])}"
     extra = _outputs(fid, command, regs_out) + _decoded(decoded or {})
     return " ".join([line, *extra])
