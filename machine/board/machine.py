@@ -17,7 +17,9 @@ from machine.devices.generic_timer import GenericTimer
 from machine.devices.gicv3 import Gicv3
 from machine.firmware.el3 import El3Firmware
 from machine.firmware.gpt import GPI_BY_NAME, GranuleProtectionTable
+from machine.firmware.rmm_platform import BoardRmmPlatform
 from machine.memory.bus import PhysicalBus
+from machine.rmm import RmmEngine
 
 from .clock import VirtualClock
 from .console import open_console
@@ -37,7 +39,8 @@ class Exit(NamedTuple):
 
 
 class Machine:
-    def __init__(self, definition, cpus=1, memory=2 * GB, consoles=None, icount_shift=2):
+    def __init__(self, definition, cpus=1, memory=2 * GB, consoles=None, icount_shift=2,
+                 rmm=True, rmm_trace=None, rmm_inject=None):
         if not 1 <= cpus <= definition.max_cpus:
             raise ValueError(f"--cpus must be 1..{definition.max_cpus}")
         self.definition = definition
@@ -56,6 +59,11 @@ class Machine:
             self._add_device(region)
         self.gpt = GranuleProtectionTable(self.bus, *self._gpt_layout())
         self.firmware = El3Firmware(self, self.gpt)
+        self.rec_runner = None
+        if rmm:
+            self.firmware.rmm_platform = BoardRmmPlatform(self)
+            self.firmware.rmm = RmmEngine(self.firmware.rmm_platform, trace=rmm_trace,
+                                          inject=rmm_inject)
         self.gic.configure_for_nonsecure()
         for core in self.cores:
             self.firmware.reset_core(core)

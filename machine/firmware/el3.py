@@ -41,6 +41,7 @@ class El3Firmware:
         self.gpt = gpt
         self.psci = Psci(machine)
         self.rmm = None              # the RMM engine, when the machine has one
+        self.rmm_platform = None
 
     # --- per-CPU state the firmware establishes ------------------------------------------------
 
@@ -78,12 +79,16 @@ class El3Firmware:
         if exc is None or exception_target(core.s, exc) != 3:
             return None
         if exc.ec == EC_SMC:
-            self.smc(core)
+            resume = self.smc(core)
+            if resume is not None:          # REC_ENTER switched this CPU to a realm
+                return resume
             return (pc + exc.return_offset) & 0xFFFF_FFFF_FFFF_FFFF
         raise MachineStop(f"EL3 firmware: unexpected {exc} at {pc:#x} on CPU {core.index} "
                           "(TF-A would panic here)")
 
     def smc(self, core):
+        """Serve the SMC in core's x0..x17; returns None when the caller resumes after its SMC
+        with the results in x0.., or the PC to resume at after a world switch."""
         s = core.s
         regs = s.x[0:18]
         fid = regs[0] & 0xFFFF_FFFF
@@ -97,10 +102,14 @@ class El3Firmware:
                 raise LoopExit(s.pc, "power")       # this CPU does not return
             result = [x0]
         elif is_rmi(fid) and self.rmm is not None and s.security == NONSECURE:
-            result = self.rmm.handle(core, regs)
+            self.rmm_platform.core = core
+            result = self.rmm.handle(regs)
+            if result is None:                  # the REC runs on this CPU now
+                return s.pc
         else:
             result = [smccc.SMC_UNK]
         s.x[0:len(result)] = [r & 0xFFFF_FFFF_FFFF_FFFF for r in result]
+        return None
 
     def arch_features(self, fid):
         if fid in (smccc.SMCCC_VERSION, smccc.SMCCC_ARCH_FEATURES):
