@@ -43,7 +43,7 @@ class BoardRmmPlatform:
         except BusError as exc:
             raise PlatformFault(pa, pas, str(exc)) from None
 
-    # --- the granule transition service (RMM_GTSI_DELEGATE / UNDELEGATE) ---------------------------
+    # --- the granule transition service (RMM_GTSI_DELEGATE / UNDELEGATE) --------------------
 
     def _transition(self, result):
         if result == 0:                          # TLBI RPALOS on every PE (TF-A does this)
@@ -60,7 +60,7 @@ class BoardRmmPlatform:
     def dram_regions(self):
         return list(self.machine.ns_memory)
 
-    # --- the calling CPU ---------------------------------------------------------------------------
+    # --- the calling CPU --------------------------------------------------------------------
 
     def ich_lrs(self):
         return list(self.core.gic_cpu.ich_lr)

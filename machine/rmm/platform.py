@@ -11,25 +11,29 @@ Hand-over of a REC to the CPU (REC_ENTER, part 2)
 -------------------------------------------------
 RMI_REC_ENTER does every check of digest 5.15 steps 1-10 itself, then:
 
-1. reads RmiRecEnter from the run page (abi.RmiRecEnter) into `rec.enter` (a construct
-   Container: `flags` and `gprs[0..30]`), forgets the last exit's syndrome (`rec.last_exit`),
-   marks the REC running (`rec.running = True`, its granule refcount 1) and calls
-   `platform.enter_rec(rec, run_pa)`;
-2. the platform completes the pending requests the flags answer (emulated MMIO read value,
-   RIPAS response, host call results ...; see Rec in rec.py for the fields), loads the REC's
-   context into a CPU at Realm EL1 (rec.gprs, rec.pc, rec.pstate, rec.sysregs, with
-   VTTBR_EL2 = realm.vttbr(), VTCR_EL2 = realm.vtcr(), VMPIDR_EL2 = rec.vmpidr), applies
-   TRAP_WFI/WFE, runs it until an exit the host must see, saves the context back into the Rec,
-   records what the next entry must validate (`rec.last_exit`, `rec.psci_request`,
-   `rec.ripas_request`, `rec.runnable`, the realm's state on SYSTEM_OFF) and returns the exit
-   as a mapping of RmiRecExit fields (abi.RmiRecExit; missing fields are zero);
+1. it stores the RmiRecEnter it read from the run page in `rec.enter` (a construct Container:
+   `flags`, `gprs[0..30]`), moves `rec.last_exit` to `rec.previous_exit` (the RMM forgets the
+   last ESR: the next entry validates EMUL_MMIO/INJECT_SEA against the exit this run ends
+   with), marks the REC running (`rec.running`, REC granule refcount 1) and calls
+   `platform.enter_rec(rec, run_pa)`; the realm is `engine.realms[rec.rd]`;
+2. the platform does steps 11-13: a pending host call whose buffer is now unmapped gives the
+   synthetic SYNC exit at once; otherwise it completes what `rec.enter.flags` answers for
+   `rec.previous_exit` / `rec.ripas_request` / `rec.host_call` (emulated MMIO read value,
+   RIPAS response, host call results), loads the REC into a CPU at Realm EL1 (rec.gprs,
+   rec.pc, rec.pstate in SPSR format, rec.sysregs, VTTBR_EL2 = realm.vttbr(),
+   VTCR_EL2 = realm.vtcr(), VMPIDR_EL2 = rec.vmpidr), applies TRAP_WFI/WFE, runs it until an
+   exit the host must see, saves the context back into the Rec, records what the RMM must
+   remember (`rec.last_exit` = rec.LastExit(esr, unprotected) for aborts, rec.request_psci(),
+   rec.request_ripas_change(), `rec.runnable` for CPU_OFF, `realm.state` for SYSTEM_OFF) and
+   returns the exit as a mapping of RmiRecExit fields (abi.RmiRecExit; missing fields zero);
 3. the engine writes the RmiRecExit to run_pa + 0x800 (zero-filled first), clears
-   `rec.running` and returns X0 = SUCCESS (or ERROR_INPUT if that write faults).
+   `rec.running` and answers X0 = SUCCESS (ERROR_INPUT if that write faults).
 
 If the REC runs asynchronously (the board keeps scheduling other CPUs while the realm runs),
 `enter_rec` returns None: the REC stays running and `engine.handle()` returns None for that
 SMC; when the REC exits, the platform calls `engine.complete_rec_enter(rec, exit)`, which does
-step 3 and returns the registers the host's SMC returns with.
+step 3 and returns the registers the host's SMC returns with. Meanwhile other RMI calls see the
+REC executing (REALM_TERMINATE -> ERROR_REALM, REC_DESTROY -> ERROR_REC, ...).
 """
 
 from collections.abc import Mapping, Sequence
