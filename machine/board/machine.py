@@ -38,6 +38,13 @@ class Exit(NamedTuple):
     reason: str
 
 
+class DebugStop(NamedTuple):
+    """A CPU stopped at a breakpoint or watchpoint (machine.cpu.core.Stop in `stop`)."""
+
+    core: object
+    stop: object
+
+
 class Machine:
     def __init__(self, definition, cpus=1, memory=2 * GB, consoles=None, icount_shift=2,
                  rmm=True, rmm_trace=None, rmm_inject=None):
@@ -70,6 +77,7 @@ class Machine:
             core.exception_hook = self._hook(core)
         self.exit = None
         self.icount = 0
+        self._turn = 0                  # the next CPU of the current scheduler round
 
     # --- construction ------------------------------------------------------------------------
 
@@ -179,23 +187,40 @@ class Machine:
     def run(self, max_insns=None):
         """Run until the machine exits; returns an Exit."""
         while self.exit is None:
+            budget = None if max_insns is None else max_insns - self.icount
+            if budget is not None and budget <= 0 or self.step(budget) is None:
+                self.exit = Exit(EXIT_LIMIT, f"instruction limit reached ({max_insns})")
+        self.close()
+        return self.exit
+
+    def close(self):
+        for console in self.consoles.values():
+            console.close()
+
+    def step(self, budget=None):
+        """Run scheduler rounds. Returns the Exit when the machine exits, a DebugStop when a
+        CPU stops at a breakpoint or watchpoint (the round resumes with that CPU), or None
+        once at least `budget` instructions have retired."""
+        start = self.icount
+        while self.exit is None:
             ran = False
-            for core in self.cores:
+            while self._turn < len(self.cores):
+                core = self.cores[self._turn]
                 if core.powered and not core.s.halted:
                     before = core.icount
                     stop = core.run(QUANTUM)
                     self.icount += core.icount - before
                     ran = True
+                    if stop.reason in ("breakpoint", "watchpoint"):
+                        return DebugStop(core, stop)
                     self._after_slice(core, stop)
                     if self.exit is not None:
-                        break
-            if self.exit is not None:
-                break
+                        return self.exit
+                self._turn += 1
+            self._turn = 0
             self._advance(ran)
-            if max_insns is not None and self.icount >= max_insns:
-                self.exit = Exit(EXIT_LIMIT, f"instruction limit reached ({max_insns})")
-        for console in self.consoles.values():
-            console.close()
+            if budget is not None and self.icount - start >= budget:
+                return None
         return self.exit
 
     def _after_slice(self, core, stop):
