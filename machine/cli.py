@@ -6,16 +6,6 @@ import sys
 import time
 
 
-class NotLanded(Exception):
-    """A subcommand (or option) whose feature is not implemented yet."""
-
-
-def _not_landed(feature):
-    def command(args):
-        raise NotLanded(f"fvp-rme {args.command}: {feature} is not implemented yet")
-    return command
-
-
 def parse_size(text):
     """'512M', '2G', '1073741824' -> bytes."""
     units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
@@ -86,6 +76,61 @@ def run_bundled():
     return 0 if ok else 1
 
 
+DEFAULT_REALM_IPA = 0x8000_0000
+
+
+def cmd_inspect(args):
+    from .board import registry
+    from .images import ImageError
+    from .images.inspect import format_report, inspect_file
+
+    definition = registry.lookup("fvp-base-revc")
+    status = 0
+    results = {}
+    for path in args.files:
+        try:
+            info = inspect_file(path, definition)
+        except ImageError as exc:
+            print(exc, file=sys.stderr)
+            status = 1
+            continue
+        results[path] = info
+        if not args.json:
+            print(format_report(path, info))
+    if args.json:
+        print(json.dumps(results, indent=2, default=str))
+    return status
+
+
+def cmd_measure(args):
+    from .images import ImageError
+    from .images.loader import read_file
+    from .rmm.predict import RealmLayout, predict_rim
+
+    try:
+        image = read_file(args.image)
+    except ImageError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    layout = RealmLayout(ipa=args.ipa, algorithm=args.hash, vcpus=args.vcpus, entry=args.entry,
+                         s2sz=args.s2sz, num_bps=args.num_bps, num_wps=args.num_wps)
+    try:
+        rim, steps = predict_rim(image, layout)
+    except ValueError as exc:
+        print(f"fvp-rme measure: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps({"rim": rim.hex(), "algorithm": args.hash,
+                          "steps": [{"step": s.what, "rim": s.rim.hex()} for s in steps]},
+                         indent=2))
+        return 0
+    if args.verbose:
+        for step in steps:
+            print(f"{step.what:32} {step.rim.hex()}")
+    print(f"RIM ({args.hash}): {rim.hex()}")
+    return 0
+
+
 def cmd_bench(args):
     from . import bench
 
@@ -135,13 +180,25 @@ def build_parser():
                              description="Describe ELF/Image/DTB files and CCA tokens.")
     inspect.add_argument("files", nargs="+", metavar="FILE")
     inspect.add_argument("--json", action="store_true", help="machine-readable output")
-    inspect.set_defaults(func=_not_landed("image inspection"))
+    inspect.set_defaults(func=cmd_inspect)
 
     measure = sub.add_parser("measure", help="predict the RIM of a realm built from an image",
                              description="Compute the Realm Initial Measurement offline.")
-    measure.add_argument("--image", metavar="FILE", required=True)
+    measure.add_argument("--image", metavar="FILE", required=True,
+                         help="the realm image, loaded page by page from the IPA")
+    measure.add_argument("--ipa", type=lambda v: int(v, 0), default=DEFAULT_REALM_IPA,
+                         metavar="ADDR", help=f"IPA of the image (default {DEFAULT_REALM_IPA:#x})")
+    measure.add_argument("--hash", default="sha256", choices=("sha256", "sha384", "sha512"))
+    measure.add_argument("--vcpus", type=int, default=1, metavar="N",
+                         help="RECs created (the first RUNNABLE at the image's entry)")
+    measure.add_argument("--entry", type=lambda v: int(v, 0), metavar="ADDR",
+                         help="the first REC's PC (default: the IPA)")
+    measure.add_argument("--s2sz", type=int, default=40, help="RmiRealmParams.s2sz")
+    measure.add_argument("--num-bps", type=int, default=1, help="RmiRealmParams.num_bps")
+    measure.add_argument("--num-wps", type=int, default=1, help="RmiRealmParams.num_wps")
+    measure.add_argument("--verbose", action="store_true", help="each measured step")
     measure.add_argument("--json", action="store_true", help="machine-readable output")
-    measure.set_defaults(func=_not_landed("realm measurement"))
+    measure.set_defaults(func=cmd_measure)
 
     bench = sub.add_parser("bench", help="interpreter speed on fixed workloads",
                            description="Run the fixed workloads on this interpreter and on "
@@ -156,11 +213,7 @@ def build_parser():
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
-    try:
-        return args.func(args)
-    except NotLanded as exc:
-        print(exc, file=sys.stderr)
-        return 2
+    return args.func(args)
 
 
 if __name__ == "__main__":

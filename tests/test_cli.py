@@ -33,9 +33,27 @@ def test_bad_command_line_gives_usage_and_status_2(args):
     assert out.stdout == ""
 
 
-@pytest.mark.parametrize("args", [["inspect", "x.elf"], ["measure", "--image", "x.elf"]])
-def test_feature_not_landed_says_so_in_one_line(args, capsys):
-    assert main(args) == 2
+def test_inspect_reports_each_file_and_fails_for_bad_ones(tmp_path, capsys):
+    bad = tmp_path / "bad.bin"
+    bad.write_bytes(b"not an image")
+    good = tmp_path / "good.dtb"
+    from machine.board import registry
+    from machine.board.devicetree import build as build_dtb
+    from machine.board.machine import Machine
+    good.write_bytes(build_dtb(Machine(registry.lookup("fvp-base-revc"))))
+    assert main(["inspect", str(bad), str(good)]) == 1
     captured = capsys.readouterr()
-    assert captured.out == ""
-    assert captured.err.count("\n") == 1 and "not implemented yet" in captured.err
+    assert captured.err.count("\n") == 1 and "not a recognised image" in captured.err
+    assert f"{good}: device tree" in captured.out
+
+
+def test_measure_prints_the_predicted_rim(tmp_path, capsys):
+    from machine.rmm.predict import RealmLayout, predict_rim
+
+    image = tmp_path / "realm.bin"
+    image.write_bytes(bytes(range(256)) * 20)
+    assert main(["measure", "--image", str(image), "--hash", "sha512", "--vcpus", "2"]) == 0
+    rim, _ = predict_rim(image.read_bytes(), RealmLayout(ipa=0x8000_0000, algorithm="sha512",
+                                                         vcpus=2))
+    assert capsys.readouterr().out.strip() == f"RIM (sha512): {rim.hex()}"
+    assert main(["measure", "--image", str(tmp_path / "missing")]) == 2
