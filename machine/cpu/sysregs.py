@@ -9,6 +9,7 @@ the checks of each MRS/MSR template).
 from machine.devices import generic_timer, gic_cpuif
 
 from .exceptions import Undefined
+from .state import EL2Enabled
 
 # SCTLR_EL1 bits that enable EL0 accesses which are otherwise trapped to EL1 (D24.2.118)
 SCTLR_UMA = 9      # MSR/MRS DAIF, MSR DAIFSet/DAIFClr
@@ -305,12 +306,23 @@ ID_AA64DFR0_EL1_VALUE = fields(
     (28, 0),        # CTX_CMPs: 1 context-aware breakpoint
 )
 
+# MIDR_EL1/MPIDR_EL1 read at EL1 with EL2 enabled give VPIDR_EL2/VMPIDR_EL2 (D24.2.108/
+# D24.2.110); those reset to the PE's own values.
+def _virtualised(name, virtual_name):
+    def get(s):
+        value = s.sr.get(name, BY_NAME[name].reset)
+        if s.el == 1 and EL2Enabled(s):
+            return s.sr.get(virtual_name, value)
+        return value
+    return get
+
+
 # The feature ID space is op0=3, op1=0, CRn=0, CRm=1..7 (D24.2.1): the named registers have the
 # values above, every other encoding there (the AArch32 ID registers of an AArch64-only CPU,
 # reserved encodings) reads as zero. All are read-only and UNDEFINED at EL0.
 ID_REGISTERS = {
-    (0, 0): ("midr_el1", MIDR_EL1_VALUE),
-    (0, 5): ("mpidr_el1", MPIDR_EL1_VALUE),
+    (0, 0): ("midr_el1", MIDR_EL1_VALUE),          # read through VPIDR_EL2 at EL1
+    (0, 5): ("mpidr_el1", MPIDR_EL1_VALUE),        # read through VMPIDR_EL2 at EL1
     (0, 6): ("revidr_el1", REVIDR_EL1_VALUE),
     (4, 0): ("id_aa64pfr0_el1", ID_AA64PFR0_EL1_VALUE),
     (4, 1): ("id_aa64pfr1_el1", ID_AA64PFR1_EL1_VALUE),
@@ -337,7 +349,58 @@ for _crm in range(8):
             _name, _value = encoding_name(*_key).lower(), 0
         else:
             continue
-        TABLE.append((_name, _key, dict(reset=_value, read_only=True)))
+        _options = dict(reset=_value, read_only=True)
+        if _name in ("midr_el1", "mpidr_el1"):
+            _options["read"] = _virtualised(_name, "v" + _name.replace("_el1", "_el2"))
+        TABLE.append((_name, _key, _options))
+
+# CLIDR_EL1: L1 separate instruction and data caches, LoC = LoUU = LoUIS = 1 (fact sheet 3.2);
+# CCSIDR_EL1 for either: 64-byte lines, 4 ways, 256 sets.
+CLIDR_EL1_VALUE = 0x0920_0003
+CCSIDR_EL1_VALUE = (255 << 13) | (3 << 3) | 2
+# OSLSR_EL1.OSLM = 0b10: the OS Lock is implemented; OSLK follows OSLAR_EL1.OSLK
+OSLSR_OSLM = 1 << 3
+
+
+def _oslar_write(s, value):
+    s.sr["oslsr_el1"] = OSLSR_OSLM | ((value & 1) << 1)
+
+
+# Registers whose effects the model does not implement are plain storage: the debug
+# registers (no self-hosted debug events yet), MDCR_ELx and HSTR_EL2/HACR_EL2 traps, ACTLR.
+TABLE += [
+    ("vpidr_el2", (3, 4, 0, 0, 0), dict(min_el=2, reset=MIDR_EL1_VALUE)),
+    ("vmpidr_el2", (3, 4, 0, 0, 5), dict(min_el=2, read=lambda s: s.sr.get(
+        "vmpidr_el2", s.sr.get("mpidr_el1", MPIDR_EL1_VALUE)))),
+    ("mdcr_el2", (3, 4, 1, 1, 1), dict(min_el=2)),
+    ("mdcr_el3", (3, 6, 1, 3, 1), dict(min_el=3)),
+    ("hstr_el2", (3, 4, 1, 1, 3), dict(min_el=2)),
+    ("hacr_el2", (3, 4, 1, 1, 7), dict(min_el=2)),
+    ("actlr_el1", (3, 0, 1, 0, 1), {}),
+    ("actlr_el2", (3, 4, 1, 0, 1), dict(min_el=2)),
+    ("actlr_el3", (3, 6, 1, 0, 1), dict(min_el=3)),
+    ("csselr_el1", (3, 2, 0, 0, 0), dict(writable=0xF)),
+    ("ccsidr_el1", (3, 1, 0, 0, 0), dict(reset=CCSIDR_EL1_VALUE, read_only=True)),
+    ("clidr_el1", (3, 1, 0, 0, 1), dict(reset=CLIDR_EL1_VALUE, read_only=True)),
+    ("aidr_el1", (3, 1, 0, 0, 7), dict(read_only=True)),
+    ("mdscr_el1", (2, 0, 0, 2, 2), {}),
+    ("mdrar_el1", (2, 0, 1, 0, 0), dict(read_only=True)),
+    ("oslar_el1", (2, 0, 1, 0, 4), dict(read=lambda s: _undefined_read(), write=_oslar_write)),
+    ("oslsr_el1", (2, 0, 1, 1, 4), dict(reset=OSLSR_OSLM | 2, read_only=True)),
+    ("osdlr_el1", (2, 0, 1, 3, 4), {}),
+    ("dbgprcr_el1", (2, 0, 1, 4, 4), {}),
+    ("dbgclaimset_el1", (2, 0, 7, 8, 6), dict(reset=0xFF)),
+    ("dbgclaimclr_el1", (2, 0, 7, 9, 6), {}),
+    ("dbgauthstatus_el1", (2, 0, 7, 14, 6), dict(reset=0xAA, read_only=True)),
+]
+TABLE += [(f"dbg{kind}{n}_el1", (2, 0, 0, n, op2), {})
+          for kind, op2, count in (("bvr", 4, 6), ("bcr", 5, 6), ("wvr", 6, 4), ("wcr", 7, 4))
+          for n in range(count)]
+
+
+def _undefined_read():
+    raise Undefined()
+
 
 # The GIC CPU interface (ICC_*, ICV_*, ICH_*) and the generic timers (CNT*) are modelled with
 # their devices, which provide their rows.
