@@ -20,6 +20,7 @@ from ..decode import Unallocated, encoding, insn, template_params
 from ..exceptions import (
     EC_SYSREG,
     DataAbort,
+    GPCException,
     GuestException,
     HypervisorCall,
     SecureMonitorCall,
@@ -276,15 +277,30 @@ class SysOp(NamedTuple):
     el0_trap: int | None = None     # SCTLR_EL1 bit enabling the operation at EL0
 
 
-# DC ZVA zeroes the naturally aligned DCZ_BLOCK bytes containing Xt through the checked
-# accessors: a fault leaves memory unchanged (it happens on the first write, as the block is in
-# one page) and FAR reports Xt itself ("the address specified in the register argument" of a
-# DC instruction, FAR_ELx).
-ZVA = ("_v = X[{t}]\n_a = _v & {align}\ntry:\n"
-       + "".join(f"    wr128(_a + {offset}, 0)\n" if offset else "    wr128(_a, 0)\n"
-                 for offset in range(0, DCZ_BLOCK, 16))
-       + "except (DataAbort, GPCException) as _e:\n    _e.far = _v\n    raise")
+ZERO_BLOCK = bytes(DCZ_BLOCK)
 
+
+@runtime
+def DataCacheZeroVA(M, va):
+    """DC ZVA: zero the naturally aligned DCZ_BLOCK bytes containing `va`. With a write TLB
+    entry for the page it is one slice store; otherwise the checked accessors do it, so a
+    fault leaves memory unchanged (the block is in one page) and FAR reports `va` itself ("the
+    address specified in the register argument" of a DC instruction, FAR_ELx)."""
+    base = va & ~(DCZ_BLOCK - 1)
+    entry = M.wtlb.get(base >> 12)
+    if entry is not None:
+        offset = entry[1] + (base & 0xFFF)
+        entry[0][offset:offset + DCZ_BLOCK] = ZERO_BLOCK
+        return
+    try:
+        for offset in range(0, DCZ_BLOCK, 16):
+            M.wr128(base + offset, 0)
+    except (DataAbort, GPCException) as exc:
+        exc.far = va
+        raise
+
+
+ZVA = "DataCacheZeroVA(M, X[{t}])"
 
 
 @runtime
@@ -391,5 +407,5 @@ def SYS_SYSL(L, op1, CRn, CRm, op2, Rt):
     src, ends_block = ACTIONS[sysop.action]
     iss = SystemAccessISS(1, op1, CRn, CRm, op2, Rt, 0)
     return op(guarded(src, sysop.min_el, sysop.el0_trap), ends_block, t=reg_zr(Rt),
-              align=~(DCZ_BLOCK - 1) & 0xFFFF_FFFF_FFFF_FFFF, min_el=sysop.min_el,
+              min_el=sysop.min_el,
               trap=sysop.el0_trap, iss=iss, at=sysop.name.removeprefix("AT ").lower())
