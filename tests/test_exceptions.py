@@ -145,3 +145,29 @@ def test_enabling_fp_takes_effect_on_the_same_code():
     cpu.write(BASE, ADD_X0.to_bytes(4, "little"))   # integer code is never trapped
     cpu.set_reg("pc", BASE)
     assert cpu.run(count=1).reason == "count"
+
+
+WFI, WFE = 0xD503207F, 0xD503205F
+
+
+@pytest.mark.parametrize("insn,el,regs,target", [
+    (WFI, 0, {}, 1),                                    # SCTLR_EL1.nTWI = 0 traps EL0
+    (WFE, 1, {"hcr_el2": 1 << 14}, 2),                  # HCR_EL2.TWE
+    (WFI, 1, {"hcr_el2": 1 << 13}, 2),                  # HCR_EL2.TWI
+    (WFI, 2, {"scr_el3": (1 << 12) | 0x501}, 3),        # SCR_EL3.TWI
+])
+def test_wfi_and_wfe_traps(insn, el, regs, target):
+    cpu = Cpu(el=el)
+    program(cpu, el, "nonsecure", insn)
+    for name, value in regs.items():
+        cpu.set_reg(name, value)
+    result = cpu.run(count=1)
+    assert result.reason == "exception" and result.ec == 0x01
+    assert result.esr & 0x1FF_FFFF == (1 << 24) | (0b1110 << 20) | (insn == WFE)
+    assert cpu.core.s.el == target and cpu.reg(f"elr_el{target}") == BASE
+
+
+def test_untrapped_wfi_waits():
+    cpu = Cpu(el=1)
+    program(cpu, 1, "nonsecure", WFI)
+    assert cpu.run(count=1).reason == "wfi"

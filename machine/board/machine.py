@@ -12,6 +12,8 @@ from typing import NamedTuple
 
 from machine.cpu import interrupts
 from machine.cpu.core import Core
+from machine.cpu.exceptions import EC_SMC, exception_target
+from machine.cpu.state import REALM
 from machine.devices.base import Device
 from machine.devices.generic_timer import GenericTimer
 from machine.devices.gicv3 import Gicv3
@@ -20,6 +22,7 @@ from machine.firmware.gpt import GPI_BY_NAME, GranuleProtectionTable
 from machine.firmware.rmm_platform import BoardRmmPlatform
 from machine.memory.bus import PhysicalBus
 from machine.rmm import RmmEngine
+from machine.rmm.recrun import RecRunner
 
 from .clock import VirtualClock
 from .console import open_console
@@ -71,6 +74,7 @@ class Machine:
             self.firmware.rmm_platform = BoardRmmPlatform(self)
             self.firmware.rmm = RmmEngine(self.firmware.rmm_platform, trace=rmm_trace,
                                           inject=rmm_inject)
+            self.rec_runner = RecRunner(self)
         self.gic.configure_for_nonsecure()
         for core in self.cores:
             self.firmware.reset_core(core)
@@ -139,7 +143,20 @@ class Machine:
         return self.consoles.get(name) or self.consoles.setdefault(name, open_console(None))
 
     def _hook(self, core):
-        def hook(exc, pc):
+        """The core's exception hook: a realm's exception to EL2 goes to the REC runner (the
+        RMM's R-EL2), the rest to the EL3 firmware. `kind`/`target` are given for an
+        asynchronous exception (exc None)."""
+        def hook(exc, pc, kind=None, target=None):
+            if self.rec_runner is not None and core.s.security == REALM:
+                if exc is not None:
+                    target = exception_target(core.s, exc)
+                vect = interrupts.VECTOR[kind] if exc is None else None
+                new_pc = self.rec_runner.on_exception(core, exc, pc, target, vect)
+                if new_pc is not None:
+                    return new_pc
+            if exc is not None and exc.ec == EC_SMC:
+                # the SMC's return address: where REC_ENTER's world switch saves the host PC
+                core.s.pc = (pc + exc.return_offset) & 0xFFFF_FFFF_FFFF_FFFF
             return self.firmware.on_exception(core, exc, pc)
         return hook
 

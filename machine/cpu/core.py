@@ -251,8 +251,9 @@ class Core:
                 index = block.faulting_index(event.__traceback__)
                 done -= block.length - 1 - index
                 pc = (pc + 4 * index) & 0xFFFF_FFFF_FFFF_FFFF
-            self._account(done + (isinstance(event, Recheck) or
-                                  isinstance(event, GuestException) and event.return_offset))
+            completed = isinstance(event, Recheck) or \
+                isinstance(event, GuestException) and bool(event.return_offset)
+            self._account(done + completed)
             if isinstance(event, GuestException):
                 if event.return_offset:
                     done += 1           # SVC/HVC/SMC complete before the exception is taken
@@ -419,6 +420,10 @@ class Core:
             return pc
         kind, target = found
         self.s.halted = False
+        if self.exception_hook is not None:
+            new_pc = self.exception_hook(None, pc, kind, target)
+            if new_pc is not None:
+                return new_pc
         return TakeException(self.s, target, None, pc, interrupts.VECTOR[kind])
 
     def take_exception(self, exc, pc):

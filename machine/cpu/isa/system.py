@@ -8,9 +8,8 @@ Instructions that unmask interrupts or change their routing raise Recheck when a
 line is active, so that the run loop takes a now-pending interrupt before the next
 instruction.
 
-Not yet modelled: the WFI/WFE traps (HCR_EL2.TWI/TWE, SCR_EL3.TWI/TWE, SCTLR_EL1.nTWI/nTWE),
-the EL2/EL3 trap controls of system registers and instructions (HCR_EL2.TID*/TVM/TTLB/TPC/TDZ,
-CPTR_ELx, MDCR_ELx, fine-grained traps), the translation faults of DC by VA.
+Not yet modelled: the EL2/EL3 trap controls of system registers and instructions
+(HCR_EL2.TID*/TVM/TTLB/TPC/TDZ, MDCR_ELx, fine-grained traps).
 """
 
 from typing import NamedTuple
@@ -19,6 +18,7 @@ from ..at import AddressTranslate
 from ..decode import Unallocated, encoding, insn, template_params
 from ..exceptions import (
     EC_SYSREG,
+    EC_WFX,
     DataAbort,
     GPCException,
     GuestException,
@@ -130,14 +130,42 @@ def EXCEPTION(opc, imm16, op2, LL):
 
 # --- hints (C6.2 HINT) ---------------------------------------------------------------------------
 
-# WFI/WFE wait for an interrupt/event: leave the run loop (the traps are not modelled yet).
+# WFI/WFE wait for an interrupt/event: leave the run loop, unless trapped (WFxTrap).
 # WFI completes at once when an interrupt is pending, even a masked one (a WFI wake-up event);
 # WFE with the event register set clears it and continues. SEV also signals the other PEs: the
 # board broadcasts it when it runs several (here only the local event register is set).
-WFI = ("if not s.core.interrupt_lines():\n"
+WFX_ISS = (1 << 24) | (0b1110 << 20)        # CV = 1, COND = AL; TI in bits [1:0]
+SCTLR_NTWI, SCTLR_NTWE = 16, 18
+HCR_TWI, HCR_TWE = 13, 14
+SCR_TWI, SCR_TWE = 12, 13
+
+
+@runtime
+def WFxTrap(s, wfe):
+    """AArch64.CheckForWFxTrap(): raise the trap of WFI (wfe=0) or WFE (wfe=1) if one of
+    SCTLR_EL1.nTWx (EL0), HCR_EL2.TWx (EL0/EL1 with EL2 enabled), SCR_EL3.TWx (below EL3)
+    applies, in that order."""
+    sr = s.sr
+    trap = GuestException(ec=EC_WFX, iss=WFX_ISS | wfe)
+    if s.el == 0 and not (sr.get("sctlr_el1", 0) >> (SCTLR_NTWE if wfe else SCTLR_NTWI)) & 1:
+        tge = EL2Enabled(s) and (sr.get("hcr_el2", 0) >> 27) & 1
+        trap.target_el = 2 if tge else 1
+        raise trap
+    if s.el <= 1 and EL2Enabled(s) and (sr.get("hcr_el2", 0) >> (HCR_TWE if wfe else
+                                                                 HCR_TWI)) & 1:
+        trap.target_el = 2
+        raise trap
+    if s.el < 3 and (sr.get("scr_el3", 0) >> (SCR_TWE if wfe else SCR_TWI)) & 1:
+        trap.target_el = 3
+        raise trap
+
+
+WFI = ("WFxTrap(s, 0)\n"
+       "if not s.core.interrupt_lines():\n"
        "    s.halted = True\n"
        "    raise LoopExit(pc + 4, 'wfi')")
-WFE = ("if getattr(s, 'event_register', False):\n"
+WFE = ("WFxTrap(s, 1)\n"
+       "if getattr(s, 'event_register', False):\n"
        "    s.event_register = False\n"
        "else:\n"
        "    s.halted = True\n"
