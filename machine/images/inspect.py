@@ -6,10 +6,12 @@ ImageError with a one-line reason.
 """
 
 import gzip
+import hashlib
 import re
 import struct
 import zlib
 
+import cbor2
 import fdt
 import lief
 
@@ -38,8 +40,10 @@ def inspect_file(path, machine=None):
         return describe_pe(path, data)
     if len(data) >= 4 and struct.unpack_from(">I", data)[0] == DTB_MAGIC:
         return describe_dtb(path, data)
-    raise ImageError(f"{path}: not a recognised image (ELF, arm64 Image, gzip, PE/EFI or "
-                     "device tree)")
+    if data[:3] == CCA_TOKEN_PREFIX:
+        return describe_token(path, data)
+    raise ImageError(f"{path}: not a recognised image (ELF, arm64 Image, gzip, PE/EFI, "
+                     "device tree or CCA token)")
 
 
 # --- ELF ---------------------------------------------------------------------------------------
@@ -231,6 +235,44 @@ def _join(words):
     for w in words:
         value = (value << 32) | w
     return value
+
+
+# --- CCA attestation tokens -------------------------------------------------------------------
+
+CCA_TOKEN_PREFIX = b"\xd9\x03\x8b"        # CBOR tag 907 (the CMW collection)
+REALM_CLAIMS = {10: "challenge", 256: "instance id", 44235: "personalization value",
+                44236: "hash algorithm", 44237: "public key", 44238: "RIM", 44239: "REMs",
+                44240: "public key hash algorithm", 44243: "MEC policy", 265: "profile"}
+
+
+def describe_token(path, data, keys=None):
+    """Decode a CCA token, verify both signatures (the realm token's with the key it carries,
+    the platform token's with the model's platform key) and the binding of the platform token
+    to the realm key. `verified` is False if any check fails."""
+    from machine.rmm import attestation
+
+    keys = keys or attestation.KEYS
+    try:
+        token = cbor2.loads(data)
+        collection = token.value
+        platform = cbor2.loads(collection[44234][1])
+        realm = cbor2.loads(collection[44241][1])
+        realm_claims = cbor2.loads(realm.value[2])
+        platform_claims = cbor2.loads(platform.value[2])
+    except (cbor2.CBORDecodeError, AttributeError, KeyError, TypeError, IndexError) as exc:
+        raise ImageError(f"{path}: not a valid CCA token ({exc})") from None
+    rak = realm_claims.get(44237, b"")
+    checks = {
+        "realm signature": attestation.verify_sign1(rak, realm.value),
+        "platform signature": attestation.verify_sign1(keys.cpak.cose_key(), platform.value),
+        "platform token bound to the realm key":
+            platform_claims.get(10) == hashlib.sha256(rak).digest(),
+    }
+    claims = {REALM_CLAIMS.get(k, str(k)): (v.hex() if isinstance(v, bytes) else
+                                            [x.hex() for x in v] if isinstance(v, list) else v)
+              for k, v in realm_claims.items() if k != 44237}
+    return {"kind": "CCA token", "size": len(data), "claims": claims, "checks": checks,
+            "verified": all(checks.values())}
 
 
 # --- output -----------------------------------------------------------------------------------

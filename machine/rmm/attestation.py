@@ -12,9 +12,13 @@ unknown). Both signatures verify; neither is evidence of a genuine platform.
 import hashlib
 
 import cbor2
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from cryptography.hazmat.primitives.asymmetric.utils import (
+    decode_dss_signature,
+    encode_dss_signature,
+)
 
 from .abi import HashAlgorithm, MecPolicy
 
@@ -111,3 +115,21 @@ def cca_token(claims):
     return cbor2.dumps(cbor2.CBORTag(CMW_COLLECTION_TAG, {
         44234: [CONTENT_FORMAT_EAT_CWT, platform_token(KEYS)],
         44241: [CONTENT_FORMAT_EAT_CWT, cose_sign1(KEYS.rak, claims)]}))
+
+
+def verify_sign1(cose_key, sign1):
+    """Whether the ES384 COSE_Sign1 [protected, unprotected, payload, signature] verifies
+    with the COSE_Key `cose_key` (bytes)."""
+    try:
+        key = cbor2.loads(cose_key)
+        public = ec.EllipticCurvePublicNumbers(int.from_bytes(key[-2], "big"),
+                                               int.from_bytes(key[-3], "big"),
+                                               ec.SECP384R1()).public_key()
+        protected, _unprotected, payload, signature = sign1
+        der = encode_dss_signature(int.from_bytes(signature[:48], "big"),
+                                   int.from_bytes(signature[48:], "big"))
+        public.verify(der, cbor2.dumps(["Signature1", protected, b"", payload]),
+                      ec.ECDSA(hashes.SHA384()))
+        return True
+    except (InvalidSignature, ValueError, KeyError, TypeError, cbor2.CBORDecodeError):
+        return False
