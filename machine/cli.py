@@ -6,6 +6,27 @@ import sys
 import time
 
 
+def print_trace(line):
+    print(line, file=sys.stderr, flush=True)
+
+
+def parse_injection(text):
+    """'busy=0.1,incomplete=0.2,seed=3' -> an RMM fault Injector."""
+    from .rmm import Injector
+
+    values = {"busy": 0.0, "incomplete": 0.0, "seed": 0}
+    for item in text.split(","):
+        name, _, value = item.partition("=")
+        if name not in values or not value:
+            raise argparse.ArgumentTypeError(
+                f"--rmm-inject takes busy=P,incomplete=P,seed=N, not {text!r}")
+        try:
+            values[name] = int(value) if name == "seed" else float(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"--rmm-inject: {item!r} is not a number") from None
+    return Injector(**values)
+
+
 def parse_size(text):
     """'512M', '2G', '1073741824' -> bytes."""
     units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
@@ -27,7 +48,7 @@ def cmd_run(args):
             print(f"{name:20} {definition.description}")
         return 0
     if not args.kernel:
-        return run_bundled()
+        args.kernel = str(demo_image())
     return run_machine(args, registry.lookup(args.machine))
 
 
@@ -36,18 +57,35 @@ def run_machine(args, definition):
     from .board.console import ConsoleError
     from .images import ImageError
 
+    if args.attest_seed is not None:
+        from .rmm import attestation
+
+        attestation.set_seed(args.attest_seed)
     config = BootConfig(kernel=args.kernel, definition=definition, cpus=args.cpus,
                         memory=args.memory, append=args.append, modules=args.module or [],
                         module_args=args.module_args or [], initrd=args.initrd, dtb=args.dtb,
                         dump_dtb=args.dump_dtb, consoles={"uart0": args.uart0},
-                        icount_shift=args.icount_shift)
+                        icount_shift=args.icount_shift, rmm_inject=args.rmm_inject,
+                        rmm_trace=print_trace if args.trace == "rmi" else None)
     try:
         machine = build(config)
     except (ImageError, ConsoleError, ValueError) as exc:
         print(f"fvp-rme: {exc}", file=sys.stderr)
         return 2
+    if args.wait_gdb and args.gdb is None:
+        print("fvp-rme: --wait-gdb needs --gdb [HOST:]PORT", file=sys.stderr)
+        return 2
     start = time.perf_counter()
-    result = machine.run(args.max_insns)
+    if args.gdb is not None:
+        from .gdbstub.machine_target import GdbAddressError, serve_machine
+
+        try:
+            result = serve_machine(machine, args.gdb, args.wait_gdb, args.max_insns)
+        except GdbAddressError as exc:
+            print(f"fvp-rme: {exc}", file=sys.stderr)
+            return 2
+    else:
+        result = machine.run(args.max_insns)
     seconds = time.perf_counter() - start
     if result.status:
         print(f"fvp-rme: {result.reason}", file=sys.stderr)
@@ -56,24 +94,12 @@ def run_machine(args, definition):
     return result.status
 
 
-def run_bundled():
-    """Until the board and the realm demo land, `fvp-rme run` runs the simplest bundled
-    program the interpreter can run: the sort/CRC workload, on a bare CPU."""
-    from .api import Cpu
-    from .bench import WORKLOADS
-    from .images.elf import load_elf
+def demo_image():
+    """The bundled realm demo: the host hypervisor that creates, runs and destroys the hello
+    and attestation realms (images/host/host.elf, built from stubs/)."""
+    from .bench import IMAGES
 
-    path = WORKLOADS["sort_crc"]
-    image = load_elf(path)
-    cpu = Cpu(el=1)
-    image.load_into(cpu)
-    cpu.set_reg("pc", image.entry)
-    result = cpu.run(count=50_000_000)
-    ok = result.reason == "exception" and result.ec == 0x3C
-    print(f"fvp-rme: ran {path.name} on a bare CPU (the board and the realm demo have not "
-          f"landed yet): {result.retired} instructions, x0 = {cpu.reg('x0'):#x}, "
-          f"{'finished with BRK' if ok else 'stopped: ' + result.reason}")
-    return 0 if ok else 1
+    return IMAGES / "host" / "host.elf"
 
 
 DEFAULT_REALM_IPA = 0x8000_0000
@@ -95,6 +121,9 @@ def cmd_inspect(args):
             status = 1
             continue
         results[path] = info
+        if info.get("verified") is False:
+            print(f"{path}: the token does not verify", file=sys.stderr)
+            status = 1
         if not args.json:
             print(format_report(path, info))
     if args.json:
@@ -148,7 +177,7 @@ def build_parser():
         description="A Python model of the Arm FVP Base RevC platform with RME (Arm CCA).")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    run = sub.add_parser("run", help="run the machine (with no arguments: the bundled realm demo)",
+    run = sub.add_parser("run", help="run the machine (without --kernel: the bundled realm demo)",
                          description="Boot the FVP Base RevC RME machine.")
     run.add_argument("--kernel", metavar="IMAGE",
                      help="image to boot at NS-EL2 (ELF, arm64 Image, gzip'd Image or raw)")
@@ -172,8 +201,20 @@ def build_parser():
                      help="stop (exit 4) after N instructions")
     run.add_argument("--icount-shift", type=int, default=2, metavar="S",
                      help="each instruction takes 2**S ns of virtual time (default 2)")
+    run.add_argument("--trace", choices=["rmi"],
+                     help="print one line per RMI call (command, arguments, status, outputs)")
+    run.add_argument("--rmm-inject", type=parse_injection, metavar="busy=P,incomplete=P,seed=N",
+                     help="make the RMM answer RMI_BUSY / split SROs into extra INCOMPLETE "
+                          "steps with these probabilities, to exercise a host's retry paths")
+    run.add_argument("--attest-seed", metavar="TEXT",
+                     help="derive the model's attestation keys from TEXT (reproducible keys)")
     run.add_argument("--stats", action="store_true",
                      help="print instructions, MIPS and per-EL counts at the end")
+    run.add_argument("--gdb", metavar="[HOST:]PORT",
+                     help="serve gdb on this TCP port while the machine runs (127.0.0.1 "
+                          "unless a host is given; port 0 picks a free one)")
+    run.add_argument("--wait-gdb", action="store_true",
+                     help="with --gdb: hold the machine at reset until gdb continues it")
     run.set_defaults(func=cmd_run)
 
     inspect = sub.add_parser("inspect", help="describe images, device trees and tokens",

@@ -27,6 +27,8 @@ class BootConfig:
     dump_dtb: str | None = None
     consoles: dict = field(default_factory=dict)
     icount_shift: int = 2
+    rmm_trace: object = None          # callable(line) for --trace rmi
+    rmm_inject: object = None         # machine.rmm.Injector for --rmm-inject
 
 
 def _align(value, alignment):
@@ -51,7 +53,8 @@ def _overlap(placed):
 def build(config):
     """The machine of `config` with its images loaded and CPU 0 ready at the kernel entry."""
     machine = Machine(config.definition, cpus=config.cpus, memory=config.memory,
-                      consoles=config.consoles, icount_shift=config.icount_shift)
+                      consoles=config.consoles, icount_shift=config.icount_shift,
+                      rmm_trace=config.rmm_trace, rmm_inject=config.rmm_inject)
     load = config.definition.load
     kernel = place_image(config.kernel, load["kernel"])
     placed = [kernel]

@@ -227,6 +227,7 @@ class Core:
         """Execute up to `max_insns` instructions; returns a Stop."""
         s = self.s
         done = 0
+        start = s.pc
         pc, stop = self._before_next(s.pc, done)
         if stop is not None:
             return stop
@@ -236,7 +237,9 @@ class Core:
             remaining = max_insns - done - entries
             block = None
             if self.breakpoints or self.mmu.watchpoints:
-                pc, n, event = self._loop_bp(pc, remaining)
+                # a breakpoint is passed over only where this run starts (so that a continue
+                # makes progress), not where an exception, an interrupt or a recheck resumes
+                pc, n, event = self._loop_bp(pc, remaining, pc == start and not done + entries)
             elif self.blocks and remaining >= 2 * MAX_DISPATCH:
                 s.block_extra = 0
                 pc, n, event, block = self._loop_fast(pc, remaining)
@@ -349,7 +352,7 @@ class Core:
             tb = tb.tb_next
         return None
 
-    def _loop_bp(self, pc, limit):
+    def _loop_bp(self, pc, limit, skip_first=True):
         """As _loop, for debugging: stops at an address in self.breakpoints (event
         BREAKPOINT), except at the address it starts from so that continuing from a
         breakpoint makes progress, and after an instruction that hit a watchpoint (event
@@ -359,7 +362,7 @@ class Core:
         mmu = self.mmu
         code_list = self.code_list
         done = 0
-        first = True
+        first = skip_first
         mmu.watch_hit = None
         try:
             while done < limit:
