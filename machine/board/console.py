@@ -18,7 +18,8 @@ class NullConsole:
     def write(self, data):
         pass
 
-    def poll_input(self):
+    def poll_input(self, limit=256):
+        """Up to `limit` bytes of input that are ready now (never blocks)."""
         return b""
 
     def close(self):
@@ -35,8 +36,8 @@ class StdioConsole(NullConsole):
         self.out.write(data)
         self.out.flush()
 
-    def poll_input(self):
-        if self.eof:
+    def poll_input(self, limit=256):
+        if self.eof or limit <= 0:
             return b""
         try:
             fd = self.inp.fileno()
@@ -46,7 +47,7 @@ class StdioConsole(NullConsole):
             return b""
         if not ready:
             return b""
-        data = os.read(fd, 256)
+        data = os.read(fd, limit)
         if not data:
             self.eof = True
         return data
@@ -107,12 +108,12 @@ class TcpConsole(NullConsole):
         self._accept()
         self._flush()
 
-    def poll_input(self):
+    def poll_input(self, limit=256):
         self._accept()
-        if self.client is None:
+        if self.client is None or limit <= 0:
             return b""
         try:
-            data = self.client.recv(256)
+            data = self.client.recv(limit)
         except BlockingIOError:
             return b""
         except OSError:

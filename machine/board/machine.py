@@ -282,8 +282,12 @@ class Machine:
         return min(events) if events else None
 
     def _poll_consoles(self):
+        """Feed console input to the UARTs, no more than each receive FIFO has room for (the
+        rest waits in the host's buffers, so piped input is never dropped)."""
         for name, console in self.consoles.items():
-            data = console.poll_input()
             device = self.devices.get(name)
-            if data and device is not None and hasattr(device, "receive"):
+            if device is None or not hasattr(device, "receive"):
+                continue
+            data = console.poll_input(device.rx_space())
+            if data:
                 device.receive(data)
