@@ -15,6 +15,7 @@ RAM, RAM_SIZE = 0x8000_0000, 0x10_0000
 GICD, GICR = 0x2F00_0000, 0x2F10_0000
 SCR_NS, SCR_IRQ, SCR_FIQ, SCR_HCE, SCR_RW = 1, 2, 4, 1 << 8, 1 << 10
 HCR_FMO, HCR_IMO, HCR_RW = 1 << 3, 1 << 4, 1 << 31
+SCTLR_NTWI, SCTLR_NTWE = 1 << 16, 1 << 18
 
 
 class System:
@@ -31,6 +32,7 @@ class System:
             s.sr["scr_el3"] = (0 if security == SECURE else SCR_NS) | SCR_HCE | SCR_RW
             s.select_sp(el, 1)
             s.security = security
+            s.sr["sctlr_el1"] = SCTLR_NTWI | SCTLR_NTWE   # EL0 may wait (the tests' end marker)
         self.gic = Gicv3(self.cores, spis=spis)
         self.bus.add_mmio("gicd", GICD, 0x1_0000, self.gic.distributor)
         self.bus.add_mmio("gicr", GICR, 0x20_0000, self.gic.redistributor_region(0x20_0000))
