@@ -327,21 +327,15 @@ def _fast_add64(a, b, st):
     return _Q.unpack(_D.pack(r))[0]
 
 
-@runtime
-def FPAdd(op1, op2, N, st):
-    if N == 64 and not st.fpcr & FPCR_SLOW:
-        result = _fast_add64(op1, op2, st)
-        if result is not None:
-            return result
+def _fast_sub64(a, b, st):
+    return _fast_add64(a, b ^ _F64_SIGN, st)         # no NaN reaches the fast path
+
+
+def _exact_add(op1, op2, N, st):
     return _exact_addsub(op1, op2, N, st, 0)
 
 
-@runtime
-def FPSub(op1, op2, N, st):
-    if N == 64 and not st.fpcr & FPCR_SLOW:
-        result = _fast_add64(op1, op2 ^ _F64_SIGN, st)   # no NaN reaches the fast path
-        if result is not None:
-            return result
+def _exact_sub(op1, op2, N, st):
     return _exact_addsub(op1, op2, N, st, 1)
 
 
@@ -381,13 +375,18 @@ def _fast_mul64(a, b, st):
     return bits
 
 
-@runtime
-def FPMul(op1, op2, N, st):
-    if N == 64 and not st.fpcr & FPCR_SLOW:
-        result = _fast_mul64(op1, op2, st)
-        if result is not None:
-            return result
-    return _exact_mul(op1, op2, N, st)
+def _fast_or_exact(name, fast64, exact):
+    """The operation `name`: `fast64` (host double arithmetic) for doubles with the default
+    FPCR when it can be exact about the result and flags (it returns None otherwise), else
+    the exact pseudocode."""
+    def operation(op1, op2, N, st):
+        if N == 64 and not st.fpcr & FPCR_SLOW:
+            result = fast64(op1, op2, st)
+            if result is not None:
+                return result
+        return exact(op1, op2, N, st)
+    operation.__name__ = name
+    return runtime(operation)
 
 
 def _exact_mul(op1, op2, N, st):
@@ -424,13 +423,6 @@ def _fast_div64(a, b, st):
     return bits
 
 
-@runtime
-def FPDiv(op1, op2, N, st):
-    if N == 64 and not st.fpcr & FPCR_SLOW:
-        result = _fast_div64(op1, op2, st)
-        if result is not None:
-            return result
-    return _exact_div(op1, op2, N, st)
 
 
 def _exact_div(op1, op2, N, st):
@@ -455,6 +447,12 @@ def _exact_div(op1, op2, N, st):
     q, r = divmod(m1 << k, m2)
     return FPRound(sign1 ^ sign2, (q << 1) | (r != 0), e1 - e2 - k - 1, N, st,
                    FPRoundingMode(st.fpcr))
+
+
+FPAdd = _fast_or_exact("FPAdd", _fast_add64, _exact_add)
+FPSub = _fast_or_exact("FPSub", _fast_sub64, _exact_sub)
+FPMul = _fast_or_exact("FPMul", _fast_mul64, _exact_mul)
+FPDiv = _fast_or_exact("FPDiv", _fast_div64, _exact_div)
 
 
 def _fast_sqrt64(a, st):

@@ -165,22 +165,31 @@ def rsi_measurement_extend(c):
     return c.result(RSI_SUCCESS)
 
 
-def rsi_realm_config(c):
-    ipa = c.x[1]
-    if ipa % GRANULE_SIZE or not c.realm.in_par(ipa):
-        return c.result(RSI_ERROR_INPUT)
+def buffer_argument(c, ipa, align=GRANULE_SIZE):
+    """The realm buffer an RSI call names (digest 0.1): (its physical address, None), or
+    (None, the Outcome to return: RSI_ERROR_INPUT, or an emulated abort for an IPA that is
+    not mapped so the host can map it)."""
+    if ipa % align or not c.realm.in_par(ipa):
+        return None, c.result(RSI_ERROR_INPUT)
     buf = realm_buffer(c.engine, c.realm, ipa)
     if buf.unmapped:
-        return Outcome(emulated_abort(ipa, buf.level), advance=False)
+        return None, Outcome(emulated_abort(ipa, buf.level), advance=False)
     if buf.pa is None:
-        return c.result(RSI_ERROR_INPUT)
+        return None, c.result(RSI_ERROR_INPUT)
+    return buf.pa, None
+
+
+def rsi_realm_config(c):
+    pa, refused = buffer_argument(c, c.x[1])
+    if refused:
+        return refused
     r = c.realm
     hash_algo = 0 if r.algorithm == HashAlgorithm.SHA_256 else 1    # TF-RMM quirk for SHA-384
     write = c.engine.platform.write
-    write(buf.pa, struct.pack("<QB", r.s2.ipa_bits, hash_algo), PAS_REALM)
-    write(buf.pa + 0x10, struct.pack("<QI", 0, c.ich_vtr & 0xFFFF_FFFF), PAS_REALM)
-    write(buf.pa + 0x20, struct.pack("<Q", 0), PAS_REALM)            # ats_plane
-    write(buf.pa + REALM_CONFIG_RPV, bytes(r.rpv).ljust(64, b"\0")[:64], PAS_REALM)
+    write(pa, struct.pack("<QB", r.s2.ipa_bits, hash_algo), PAS_REALM)
+    write(pa + 0x10, struct.pack("<QI", 0, c.ich_vtr & 0xFFFF_FFFF), PAS_REALM)
+    write(pa + 0x20, struct.pack("<Q", 0), PAS_REALM)            # ats_plane
+    write(pa + REALM_CONFIG_RPV, bytes(r.rpv).ljust(64, b"\0")[:64], PAS_REALM)
     return c.result(RSI_SUCCESS)
 
 
@@ -223,14 +232,10 @@ def _ripas(entry, level):
 
 def rsi_host_call(c):
     ipa = c.x[1]
-    if ipa % HOST_CALL_ALIGN or not c.realm.in_par(ipa):
-        return c.result(RSI_ERROR_INPUT)
-    buf = realm_buffer(c.engine, c.realm, ipa)
-    if buf.unmapped:
-        return Outcome(emulated_abort(ipa, buf.level), advance=False)
-    if buf.pa is None:
-        return c.result(RSI_ERROR_INPUT)
-    raw = c.engine.platform.read(buf.pa, HOST_CALL_ALIGN, PAS_REALM)
+    pa, refused = buffer_argument(c, ipa, HOST_CALL_ALIGN)
+    if refused:
+        return refused
+    raw = c.engine.platform.read(pa, HOST_CALL_ALIGN, PAS_REALM)
     imm = int.from_bytes(raw[0:4], "little")
     c.rec.host_call = ipa
     return Outcome(dict(exit_reason=RecExitReason.HOST_CALL, imm=imm, plane=0,
@@ -261,17 +266,15 @@ def rsi_attestation_token_continue(c):
     state = getattr(c.rec, "attestation", None)
     if state is None:
         return c.result(RSI_ERROR_STATE)
-    buf = realm_buffer(c.engine, c.realm, ipa)
-    if buf.unmapped:
-        return Outcome(emulated_abort(ipa, buf.level), advance=False)
-    if buf.pa is None:
-        return c.result(RSI_ERROR_INPUT)
+    pa, refused = buffer_argument(c, ipa)
+    if refused:
+        return refused
     if size == 0:
         return c.result(RSI_INCOMPLETE, 0)
     if state.token is None:
         state.token = cca_token(state.claims)
     chunk = state.token[state.copied:state.copied + size]
-    c.engine.platform.write(buf.pa + offset, chunk, PAS_REALM)
+    c.engine.platform.write(pa + offset, chunk, PAS_REALM)
     state.copied += len(chunk)
     if state.copied < len(state.token):
         return c.result(RSI_INCOMPLETE, len(chunk))
