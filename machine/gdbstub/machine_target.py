@@ -27,7 +27,7 @@ from typing import NamedTuple
 from machine.board.machine import EXIT_LIMIT, EXIT_STOPPED, DebugStop, Exit
 from machine.cpu.gpc import PAS_NONSECURE, PAS_REALM, GpcFault, GranuleProtection
 from machine.cpu.state import REALM, SP, CpuState
-from machine.cpu.walk import FETCH, PA_BITS, READ, Walker, WalkFault, security_pas
+from machine.cpu.walk import PA_BITS, Walker, security_pas
 from machine.rmm.abi import Fid
 from machine.rmm.trace import format_status
 
@@ -47,6 +47,7 @@ from .target import (
     CpuTarget,
     MemoryAccessError,
     StopEvent,
+    debug_translate,
 )
 
 RMM_THREAD = 100
@@ -57,19 +58,6 @@ HCR_VM, HCR_RW = 1 << 0, 1 << 31    # the RMM runs RECs with stage 2 on, EL1 in 
 SCR_REALM = (1 << 62) | 1           # SCR_EL3.{NSE, NS} = {1, 1}: Realm
 REC_EL2_REGISTERS = ("VTTBR_EL2", "VTCR_EL2")   # the realm's, from its RD
 BANKED_SP = ("sp_el0", "sp_el1")                # a REC's stack pointers in Rec.sysregs
-
-
-def debug_translate(walker, state, va):
-    """PA of `va` in the regime of `state`'s EL, as a privileged data read (PAN ignored;
-    execute-only pages reached as fetches); nothing is cached."""
-    try:
-        return walker.stage1(va, READ, state.el, pan=0).pa
-    except WalkFault as fault:
-        try:
-            return walker.stage1(va, FETCH, state.el, pan=0).pa
-        except WalkFault:
-            pass
-        raise MemoryAccessError(f"cannot translate {va:#x} at EL{state.el}: {fault}") from None
 
 
 # --- the register file and memory view of one context -------------------------------------------

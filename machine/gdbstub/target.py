@@ -164,6 +164,20 @@ def exception_signal(ec):
     return SIGTRAP
 
 
+def debug_translate(walker, state, va):
+    """PA of `va` in the regime of `state`'s EL, as a privileged data read (PAN ignored;
+    execute-only pages reached as fetches). Walker.stage1 is what Mmu.translate calls,
+    without building the abort: nothing is cached, no guest state changes."""
+    try:
+        return walker.stage1(va, READ, state.el, pan=0).pa
+    except WalkFault as fault:
+        try:
+            return walker.stage1(va, FETCH, state.el, pan=0).pa
+        except WalkFault:
+            pass
+        raise MemoryAccessError(f"cannot translate {va:#x} at EL{state.el}: {fault}") from None
+
+
 class CpuTarget:
     """A DebugTarget over one machine.api.Cpu: a single context, thread 1.
 
@@ -224,19 +238,7 @@ class CpuTarget:
         return security_pas(self.core.s.security)
 
     def _translate(self, va):
-        """PA of `va` in the current regime, as a privileged data read (PSTATE.PAN ignored;
-        execute-only pages are reached as fetches). Walker.stage1 is what Mmu.translate
-        calls, without building the abort: nothing is cached, no guest state changes."""
-        s = self.core.s
-        walker = self.core.mmu.walker
-        try:
-            return walker.stage1(va, READ, s.el, pan=0).pa
-        except WalkFault as fault:
-            try:
-                return walker.stage1(va, FETCH, s.el, pan=0).pa
-            except WalkFault:
-                pass
-            raise MemoryAccessError(f"cannot translate {va:#x} at EL{s.el}: {fault}") from None
+        return debug_translate(self.core.mmu.walker, self.core.s, va)
 
     def _pa(self, addr, pas):
         """The physical address of RAM byte `addr` (virtual when `pas` is None)."""
