@@ -17,3 +17,12 @@ def pytest_runtest_setup(item):
             if os.environ.get("CI"):
                 pytest.fail(f"CI must install {tool}")
             pytest.skip(f"needs {tool}")
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say how many instruction executions were compared against Unicorn."""
+    oracle = sys.modules.get("oracle")
+    if oracle is not None and oracle.Oracle.total:
+        terminalreporter.write_line(
+            f"Unicorn differential testing: {oracle.Oracle.total:,} instruction executions "
+            "compared")

@@ -66,8 +66,9 @@ XREGS = [getattr(A, f"UC_ARM64_REG_X{i}") for i in range(29)] + [A.UC_ARM64_REG_
                                                                   A.UC_ARM64_REG_X30]
 QREGS = [getattr(A, f"UC_ARM64_REG_Q{i}") for i in range(32)]
 
-# How many random executions each class gets: FVP_RME_DEEP=N multiplies it.
-DEPTH = int(os.environ.get("FVP_RME_DEEP", "1"))
+# How many random executions each class gets, as a multiple of its count: the default makes
+# the whole suite compare over 100,000 executions; FVP_RME_DEEP=N (e.g. 20) goes deeper.
+DEPTH = float(os.environ.get("FVP_RME_DEEP", "1.35"))
 
 INTERESTING = [0, 1, 2, 0x7F, 0x80, 0xFF, 0x7FFF, 0x8000, 0xFFFF, 0x7FFF_FFFF, 0x8000_0000,
                0xFFFF_FFFF, 0x1_0000_0000, 0x7FFF_FFFF_FFFF_FFFF, 0x8000_0000_0000_0000, M64,
@@ -133,6 +134,8 @@ def unicorn_truncates_va(ours, theirs):
 
 
 class Oracle:
+    total = 0          # instruction executions compared in this test session (all oracles)
+
     def __init__(self, seed=0, cpu_model=None):
         """`cpu_model` selects Unicorn's CPU (e.g. arm64_const.UC_CPU_ARM64_MAX for features
         the default Cortex-A72 lacks)."""
@@ -204,6 +207,7 @@ class Oracle:
         count = len(words) if count is None else count
         self._load(words, state)
         self.executions += count
+        Oracle.total += count
         result = self.cpu.run(count=count)
         ours_ec = result.ec if result.reason == "exception" else None
         ours = self._outcome_ours(ours_ec)
@@ -298,7 +302,7 @@ def fuzz_class(oracle, rng, patterns, n, state_fn=None, check_fpsr=True, skip=No
     returns the list of differences (at most 20 kept). `skip(word)` excludes encodings with
     a documented reason to differ (the caller cites the Arm ARM rule)."""
     problems = []
-    n *= DEPTH
+    n = int(n * DEPTH)
     done = 0
     while done < n:
         word = random_word(rng, rng.choice(patterns))

@@ -164,7 +164,7 @@ def test_every_encoding_decodes_and_runs_without_python_errors():
     cpu = Cpu()
     cpu.map(0x10000, 0x1000)
     s = cpu.core.s
-    for _ in range(4000 * DEPTH):
+    for _ in range(int(4000 * DEPTH)):
         word = random_word(rng, rng.choice(SIMD_SPACE))
         if decode_kind(word) != "implemented":
             continue

@@ -174,7 +174,7 @@ def test_msr_then_mrs_matches_unicorn(name, mask):
     oracle = Oracle()
     rng = random.Random(name)
     problems = []
-    for value in random_values(rng, 40 * DEPTH, mask):
+    for value in random_values(rng, int(40 * DEPTH), mask):
         state = State.random(rng)
         state.x[0] = value
         problems += check(oracle, [msr(name, 0), mrs(1, name)], state)
@@ -265,7 +265,7 @@ def test_exception_generation_matches_unicorn():
     cpu.set_reg("scr_el3", cpu.reg("scr_el3") & ~(1 << 8))
     rng = random.Random(28)
     problems = []
-    for _ in range(600 * DEPTH):
+    for _ in range(int(600 * DEPTH)):
         word = random_word(rng, rng.choice(EXCEPTION_SPACE))
         back_to_el1(cpu)
         for el in (1, 3):
