@@ -117,3 +117,12 @@ def test_malformed_files_give_a_one_line_reason(tmp_path, content, reason):
         inspect_file(bad)
     message = str(info.value)
     assert "\n" not in message and message.startswith(str(bad)) and reason in message
+
+
+def test_bundled_images_are_described():
+    root = HERE.parent / "images"
+    for path in sorted((root / "host").glob("*.elf")) + sorted((root / "realm").glob("*.elf")):
+        info = inspect_file(path, registry.lookup("fvp-base-revc"))
+        assert info["kind"] == "ELF" and info["machine"] == "AArch64" and info["symbols"] > 0
+    host = inspect_file(root / "host" / "host.elf", registry.lookup("fvp-base-revc"))
+    assert host["entry"] == 0x8400_0000 and host["fits_machine"] is True
