@@ -171,3 +171,26 @@ def test_untrapped_wfi_waits():
     cpu = Cpu(el=1)
     program(cpu, 1, "nonsecure", WFI)
     assert cpu.run(count=1).reason == "wfi"
+
+
+MRS_X0_ID_AA64PFR0 = 0xD5380400      # MRS X0, ID_AA64PFR0_EL1
+MSR_SCTLR_EL1_X0 = 0xD5181000        # MSR SCTLR_EL1, X0
+MRS_X0_CTR = 0xD53B0020              # MRS X0, CTR_EL0
+
+
+@pytest.mark.parametrize("insn,hcr,iss_low", [
+    (MRS_X0_ID_AA64PFR0, 1 << 18, 1),          # TID3: ID register read
+    (MSR_SCTLR_EL1_X0, 1 << 26, 0),            # TVM: write to a VM control register
+    (MRS_X0_CTR, 1 << 17, 1),                  # TID2: cache type
+])
+def test_hcr_el2_traps_el1_register_accesses_to_el2(insn, hcr, iss_low):
+    cpu = Cpu(el=1)
+    program(cpu, 1, "nonsecure", insn)
+    cpu.set_reg("hcr_el2", hcr)
+    result = cpu.run(count=1)
+    assert (result.reason, result.ec) == ("exception", 0x18)
+    assert result.iss & 1 == iss_low                      # ISS.Direction: 1 = read
+    assert cpu.core.s.el == 2 and cpu.reg("elr_el2") == BASE
+    cpu2 = Cpu(el=1)                                      # without the trap bit: no trap
+    program(cpu2, 1, "nonsecure", insn)
+    assert cpu2.run(count=1).reason == "count"

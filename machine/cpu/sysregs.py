@@ -406,6 +406,43 @@ def _undefined_read():
 # their devices, which provide their rows.
 TABLE += gic_cpuif.SYSREG_ROWS + generic_timer.SYSREG_ROWS
 
+# HCR_EL2 trap controls of EL1 (and EL0) accesses to EL1 registers (D24.2.65 HCR_EL2): TID1,
+# TID2, TID3 for identification registers, TVM (writes) and TRVM (reads) for the virtual
+# memory controls. An access they trap is taken to EL2 with EC 0x18.
+HCR_TID1, HCR_TID2, HCR_TID3, HCR_TVM, HCR_TRVM, HCR_TGE_BIT = 16, 17, 18, 26, 30, 27
+VM_CONTROLS = ("sctlr_el1", "ttbr0_el1", "ttbr1_el1", "tcr_el1", "esr_el1", "far_el1",
+               "afsr0_el1", "afsr1_el1", "mair_el1", "amair_el1", "contextidr_el1")
+TID1_REGISTERS = ("revidr_el1", "aidr_el1")
+TID2_REGISTERS = ("ctr_el0", "ccsidr_el1", "clidr_el1", "csselr_el1")
+
+
+def HcrEl2Trap(read_bit, write_bit):
+    """The `trap` function: EL2 when HCR_EL2 bit `read_bit` (for MRS) or `write_bit` (for
+    MSR) is set and the access comes from EL0/EL1 with EL2 enabled and TGE clear."""
+    def trap(s, is_read):
+        bit = read_bit if is_read else write_bit
+        if bit is None or s.el > 1 or not EL2Enabled(s):
+            return None
+        hcr = s.sr.get("hcr_el2", 0)
+        return 2 if (hcr >> bit) & 1 and not (hcr >> HCR_TGE_BIT) & 1 else None
+    return trap
+
+
+def _hcr_trap_for(name, key):
+    if name in VM_CONTROLS:
+        return HcrEl2Trap(HCR_TRVM, HCR_TVM)
+    if name in TID1_REGISTERS:
+        return HcrEl2Trap(HCR_TID1, None)
+    if name in TID2_REGISTERS:
+        return HcrEl2Trap(HCR_TID2, HCR_TID2)
+    if key[:3] == (3, 0, 0) and key[3] >= 1:          # ID group 3: the feature ID space
+        return HcrEl2Trap(HCR_TID3, None)
+    return None
+
+
+TABLE = [(name, key, dict(opts, trap=_hcr_trap_for(name, key)) if _hcr_trap_for(name, key)
+          else opts) for name, key, opts in TABLE]
+
 BY_ENCODING = {}
 BY_NAME = {}
 for _name, _key, _opts in TABLE:
