@@ -540,3 +540,15 @@ def test_wait_gdb_needs_gdb(board_elf):
                           str(board_elf), "--gdb", "nowhere:port"], capture_output=True,
                          text=True, timeout=60, cwd=REPO)
     assert out.returncode == 2 and "cannot serve gdb on nowhere:port" in out.stderr
+
+
+@pytest.mark.gdb
+def test_symbol_helper_loads_host_and_realm_symbols():
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run(
+        ["gdb-multiarch", "-batch", "-nx", "-ex", "set confirm off", "-ex",
+         f"source {root / 'scripts' / 'fvp-rme-gdb.py'}", "-ex", "fvp-rme-symbols hello",
+         "-ex", "info address realm_main", "-ex", "info address main"],
+        capture_output=True, text=True, timeout=60)
+    assert "realm_main\" is a function at address 0x8" in out.stdout
+    assert "\"main\" is a function at address 0x84" in out.stdout
