@@ -102,3 +102,11 @@ def test_generated_device_tree_decompiles_with_dtc(tmp_path, board_elf):
     assert 'bootargs = "console=ttyAMA0";' in dts
     assert 'enable-method = "psci";' in dts
     assert "interrupts = <0x01 0x0d 0x08 0x01 0x0e 0x08 0x01 0x0b 0x08 0x01 0x0a 0x08>;" in dts
+
+
+def test_machine_documentation_is_generated_from_the_definition():
+    from machine.board.describe import markdown
+
+    docs = (HERE.parent / "docs" / "machine.md").read_text()
+    assert docs == markdown(registry.lookup("fvp-base-revc"))
+    assert "| uart0 | pl011 | 0x1c090000 | 4 KB | SPI 5 (INTID 37) |" in docs
