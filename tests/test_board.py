@@ -110,3 +110,12 @@ def test_machine_documentation_is_generated_from_the_definition():
     docs = (HERE.parent / "docs" / "machine.md").read_text()
     assert docs == markdown(registry.lookup("fvp-base-revc"))
     assert "| uart0 | pl011 | 0x1c090000 | 4 KB | SPI 5 (INTID 37) |" in docs
+
+
+@pytest.mark.cross
+def test_an_el3_image_is_entered_at_el3(board_elf):
+    out = subprocess.run([sys.executable, "-m", "machine.cli", "run", "--kernel",
+                          str(BOARD / "build" / "el3.elf"), "--stats"], capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == "EL3\n" and "EL3 " in out.stderr

@@ -35,12 +35,16 @@ def _align(value, alignment):
     return (value + alignment - 1) & ~(alignment - 1)
 
 
-def _check_fits(machine, placed):
+def _check_fits(ranges, placed, where):
     for addr, _data, size in placed.chunks:
-        if not any(base <= addr and addr + size <= base + length
-                   for base, length in machine.ns_memory):
-            raise ImageError(f"{placed.path}: does not fit in Non-secure DRAM "
-                             f"({addr:#x}+{size:#x})")
+        if not any(base <= addr and addr + size <= base + length for base, length in ranges):
+            raise ImageError(f"{placed.path}: does not fit in {where} ({addr:#x}+{size:#x})")
+
+
+def firmware_memory(definition):
+    """(base, size) of the firmware-only memory (trusted SRAM): an image whose entry point is
+    there is an EL3 image."""
+    return [(r.base, r.size) for r in definition.memory if r.kind == "sram"]
 
 
 def _overlap(placed):
@@ -78,13 +82,20 @@ def build(config):
     if config.dump_dtb:
         Path(config.dump_dtb).write_bytes(dtb)
     placed.append(place_blob_bytes("device tree", dtb, load["dtb"]))
-    for p in placed:
-        _check_fits(machine, p)
+    el3 = any(base <= kernel.entry < base + size
+              for base, size in firmware_memory(config.definition))
+    if el3:
+        _check_fits(firmware_memory(config.definition), kernel, "firmware memory")
+    for p in placed[1:] if el3 else placed:
+        _check_fits(machine.ns_memory, p, "Non-secure DRAM")
     _overlap(placed)
     for p in placed:
         machine.load(p)
     machine.symbols = dict(kernel.symbols)
-    machine.boot(kernel.entry, load["dtb"])
+    if el3:
+        machine.boot_el3(kernel.entry, load["dtb"])
+    else:
+        machine.boot(kernel.entry, load["dtb"])
     return machine
 
 

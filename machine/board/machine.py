@@ -13,7 +13,7 @@ from typing import NamedTuple
 from machine.cpu import interrupts
 from machine.cpu.core import Core
 from machine.cpu.exceptions import EC_SMC, exception_target
-from machine.cpu.state import REALM
+from machine.cpu.state import REALM, ROOT
 from machine.devices.base import Device
 from machine.devices.generic_timer import GenericTimer
 from machine.devices.gicv3 import Gicv3
@@ -200,6 +200,22 @@ class Machine:
         core = self.cores[0]
         self.firmware.enter_nonsecure(core, entry, (dtb_address, 0, 0, 0), el=el)
         core.powered = True
+
+    def boot_el3(self, entry, dtb_address):
+        """Power on CPU 0 at EL3 (Root, MMU off, DAIF masked, x0 = the DTB) for an EL3 image:
+        it is the firmware, so the Python EL3 model stands aside and exceptions to EL3 go to
+        the image's own vectors."""
+        core = self.cores[0]
+        self.firmware.native = True
+        s = core.s
+        s.x[0:4] = [dtb_address, 0, 0, 0]
+        s.select_sp(3, 1)
+        s.security = ROOT
+        s.daif = 0b1111
+        s.pc = entry
+        s.halted = False
+        core.powered = True
+        core.regime_changed()
 
     def run(self, max_insns=None):
         """Run until the machine exits; returns an Exit."""

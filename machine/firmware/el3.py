@@ -41,6 +41,7 @@ class El3Firmware:
         self.gpt = gpt
         self.psci = Psci(machine)
         self.rmm = None              # the RMM engine, when the machine has one
+        self.native = False          # an EL3 image runs: exceptions to EL3 go to its vectors
         self.rmm_platform = None
 
     # --- per-CPU state the firmware establishes ------------------------------------------------
@@ -76,7 +77,7 @@ class El3Firmware:
     def on_exception(self, core, exc, pc):
         """The cores' exception hook: returns the PC to resume at, or None to let the
         architecture take the exception."""
-        if exc is None or exception_target(core.s, exc) != 3:
+        if self.native or exc is None or exception_target(core.s, exc) != 3:
             return None
         if exc.ec == EC_SMC:
             resume = self.smc(core)
