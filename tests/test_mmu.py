@@ -346,3 +346,14 @@ def test_stage2_data_abort_carries_the_instruction_syndrome():
     assert iss & (1 << 6)                                  # WnR
     assert cpu.reg("hpfar_el2") == (0x0900_0010 >> 12) << 4
     assert cpu.reg("far_el2") == 0x20_0010
+
+
+def test_an_unimplemented_granule_stops_the_machine_with_a_clear_message():
+    cpu, tables = el1_cpu()
+    cpu.set_reg("tcr_el1", tcr_el1(16) | (0b01 << 14))    # TG0 = 64 KB
+    cpu.write(RAM, (0xD503201F).to_bytes(4, "little"))
+    tables.map(0x10_0000, RAM, NORMAL)
+    cpu.set_reg("pc", 0x10_0000)
+    result = cpu.run(count=1)
+    assert result.reason == "stop"
+    assert "TCR_EL1.TG0 selects the 64 KB translation granule" in result.message

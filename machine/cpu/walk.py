@@ -11,6 +11,7 @@ from typing import NamedTuple
 
 from machine.memory.bus import BusError
 
+from .exceptions import MachineStop
 from .gpc import PAS_NONSECURE, PAS_REALM, PAS_ROOT, PAS_SECURE, GpcFault
 from .state import NONSECURE, REALM, ROOT, SECURE, EL2Enabled
 
@@ -83,9 +84,17 @@ def regime_of(s, el):
                   sr.get("ttbr0_el1", 0), sr.get("ttbr1_el1", 0))
 
 
-def _granule_check(tg, stage):
-    """Only the 4 KB granule is implemented; 16/64 KB are not advertised (ID_AA64MMFR0_EL1)."""
-    return tg == (0b10 if stage == "ttbr1" else 0b00)
+GRANULES = {"ttbr0": {0b00: "4 KB", 0b01: "64 KB", 0b10: "16 KB"},
+            "ttbr1": {0b10: "4 KB", 0b11: "64 KB", 0b01: "16 KB"}}
+
+
+def _granule_check(tg, stage, register):
+    """Only the 4 KB granule is implemented (16/64 KB are not advertised in
+    ID_AA64MMFR0_EL1): a walk with another one stops the machine with a clear message."""
+    size = GRANULES["ttbr1" if stage == "ttbr1" else "ttbr0"].get(tg, "reserved")
+    if size != "4 KB":
+        raise MachineStop(f"{register} selects the {size} translation granule, which is not "
+                          "implemented (only 4 KB)")
 
 
 def _start_level(ia_bits):
@@ -159,8 +168,7 @@ class Walker:
         vtcr = sr.get("vtcr_el2", 0)
         t0sz = vtcr & 0x3F
         ia_bits = 64 - max(min(t0sz, 39), 16)
-        if not _granule_check((vtcr >> 14) & 3, "stage2"):
-            raise WalkFault(FSC_TRANSLATION, 2, s1ptw, ipa)
+        _granule_check((vtcr >> 14) & 3, "stage2", "VTCR_EL2.TG0")
         sl0 = (vtcr >> 6) & 3
         start = {0: 2, 1: 1, 2: 0}.get(sl0)
         oa_bits = min(PS_BITS.get((vtcr >> 16) & 7, PA_BITS), PA_BITS)
@@ -249,8 +257,8 @@ class Walker:
             expect = ((1 << (64 - ia_bits)) - 1) if upper else 0
         if top_bits != expect or epd:
             raise WalkFault(FSC_TRANSLATION)
-        if not _granule_check(tg, "ttbr1" if upper else "ttbr0"):
-            raise WalkFault(FSC_TRANSLATION)
+        _granule_check(tg, "ttbr1" if upper else "ttbr0",
+                       f"TCR_EL{regime.el}.TG{1 if upper else 0}")
         oa_bits = min(PS_BITS.get(ips, PA_BITS), PA_BITS)
         base = ttbr & ((1 << 48) - 1) & ~1
         if base >> oa_bits:

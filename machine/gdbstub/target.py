@@ -25,6 +25,7 @@ from machine.cpu.exceptions import (
     EC_PC_ALIGN,
     EC_SP_ALIGN,
     EC_UNKNOWN,
+    MachineStop,
 )
 from machine.cpu.gpc import GpcFault
 from machine.cpu.walk import FETCH, PA_BITS, READ, WalkFault, security_pas
@@ -170,6 +171,8 @@ def debug_translate(walker, state, va):
     without building the abort: nothing is cached, no guest state changes."""
     try:
         return walker.stage1(va, READ, state.el, pan=0).pa
+    except MachineStop as stop:
+        raise MemoryAccessError(f"cannot translate {va:#x}: {stop}") from None
     except WalkFault as fault:
         try:
             return walker.stage1(va, FETCH, state.el, pan=0).pa
