@@ -5,7 +5,6 @@ independent sources (aarch64-linux-gnu-readelf, the Image header layout of booti
 Malformed files of each kind give a one-line reason."""
 
 import gzip
-import os
 import pathlib
 import re
 import shutil
@@ -13,6 +12,7 @@ import struct
 import subprocess
 
 import pytest
+from debian_images import xen_image
 
 from machine.board import registry
 from machine.board.boot import BootConfig, build
@@ -21,8 +21,6 @@ from machine.images.inspect import inspect_file
 
 HERE = pathlib.Path(__file__).parent
 LIBC = pathlib.Path("/usr/aarch64-linux-gnu/lib/libc.so.6")
-CACHE = pathlib.Path(os.environ.get("FVP_RME_CACHE", pathlib.Path.home() / ".cache" / "fvp-rme"))
-XEN_PACKAGE = "xen-hypervisor-4.17-arm64"
 
 
 def readelf(path, option):
@@ -52,26 +50,9 @@ def test_board_program_fits_the_machine():
     assert not inspect_file(LIBC, registry.lookup("fvp-base-revc"))["fits_machine"]
 
 
-def debian_xen_image():
-    """Debian's Xen 4.17 arm64 hypervisor image, downloaded once with apt-get."""
-    image = CACHE / "xen" / "boot" / "xen-4.17-arm64"
-    if image.exists():
-        return image
-    if shutil.which("apt-get") is None:
-        pytest.skip("needs apt-get to fetch Debian's Xen package")
-    work = CACHE / "download"
-    work.mkdir(parents=True, exist_ok=True)
-    # scripts/setup-tests adds the arm64 architecture and its package lists
-    subprocess.run(["apt-get", "download", f"{XEN_PACKAGE}:arm64"], cwd=work, check=True,
-                   capture_output=True)
-    deb = next(work.glob(f"{XEN_PACKAGE}_*_arm64.deb"))
-    subprocess.run(["dpkg-deb", "-x", str(deb), str(CACHE / "xen")], check=True)
-    return image
-
-
 @pytest.mark.slow
 def test_debian_xen_image_header_and_version():
-    image = debian_xen_image()
+    image = xen_image()
     data = image.read_bytes()
     info = inspect_file(image)
     # booting.rst: text_offset at 0x08, image_size at 0x10, flags at 0x18, magic at 0x38
