@@ -8,6 +8,8 @@ CPU takes a synchronous external abort. Devices never see a Python exception fro
 access: bad offsets and sizes are handled inside the model.
 """
 
+from abc import ABC, abstractmethod
+
 from machine.memory.bus import BusError
 
 
@@ -15,7 +17,7 @@ class DeviceError(BusError):
     """The device refuses the access: the CPU takes a synchronous external abort."""
 
 
-class Device:
+class Device(ABC):
     """Base class: subclasses implement read/write and, when they keep time, next_event/tick.
 
     `clock` is the machine's VirtualClock (set by the machine when the device is attached).
@@ -27,20 +29,22 @@ class Device:
     def __init__(self):
         self.clock = None
 
+    @abstractmethod
     def read(self, offset, size):
-        raise NotImplementedError
+        """The value of the `size`-byte register at `offset`."""
 
+    @abstractmethod
     def write(self, offset, size, value):
-        raise NotImplementedError
+        """Write the `size`-byte register at `offset`."""
 
-    def reset(self):
+    def reset(self):  # noqa: B027 - optional: a device without state keeps this
         """Put the device in its power-on state."""
 
     def next_event(self):
         """Virtual time (ns) of this device's next timed event, or None."""
         return None
 
-    def tick(self, now):
+    def tick(self, now):  # noqa: B027 - optional: only timed devices override it
         """Advance the device's timed behaviour to virtual time `now` (ns)."""
 
 

@@ -7,6 +7,7 @@ RMI_INCOMPLETE the context is sealed with the operation object (an `SroOp`) that
 and remembers which OP_* command it expects next (from the INCOMPLETE's RmiOpMemReq).
 """
 
+from abc import ABC, abstractmethod
 from enum import IntEnum
 
 from .abi import (
@@ -41,22 +42,25 @@ class SroContext:
         self.handle, self.state, self.op, self.expects = handle, SroState.FREE, None, None
 
 
-class SroOp:
-    """An operation in flight. Subclasses implement the OP_* calls they can expect."""
+class SroOp(ABC):
+    """An operation in flight. Every operation continues (OP_CONTINUE); one that answers
+    INCOMPLETE with a donation or reclaim request also implements the matching calls, which
+    the dispatcher makes only after such a request (ctx.expects)."""
     fid = None
 
+    @abstractmethod
     def resume(self, rmm, ctx):               # RMI_OP_CONTINUE
-        raise NotImplementedError
+        """Continue the operation: the command's result registers."""
 
     def donate_request(self):
         """The pending RmiOpMemDonateReq word."""
-        raise NotImplementedError
+        raise TypeError(f"{type(self).__name__} never requests a donation")
 
     def donate(self, rmm, granules):           # RMI_OP_MEM_DONATE, list validated
-        raise NotImplementedError
+        raise TypeError(f"{type(self).__name__} never requests a donation")
 
     def reclaim(self, rmm, list_pa, capacity):  # RMI_OP_MEM_RECLAIM
-        raise NotImplementedError
+        raise TypeError(f"{type(self).__name__} never requests a reclaim")
 
 
 class SroPool:
