@@ -35,17 +35,23 @@ class Op(NamedTuple):
     instructions fall through. `ends_block` marks instructions after which a translated block must
     stop (branches, exception generation, writes that change how later instructions execute).
     `branch` describes a PC-relative branch for the block translator: (condition expression
-    template, offset from the instruction), the condition "True" for an unconditional one.
+    template, offset from the instruction), the condition "True" for an unconditional one,
+    and for B.cond a third element, the condition number.
+    `flags` marks an instruction whose template ends with `s.nzcv = <expression>` and touches
+    the flags nowhere else: the kind of arithmetic that set them ("sub", "add" or "logic") and
+    the index of the result's sign bit. A translated block keeps such flags pending in locals
+    and tests a following B.cond on the operands directly (translate.py).
     """
 
     src: str
     params: dict
     ends_block: bool
     branch: tuple | None = None
+    flags: tuple | None = None
 
 
-def insn(src, ends_block=False, branch=None, **params):
-    return Op(src, params, ends_block, branch)
+def insn(src, ends_block=False, branch=None, flags=None, **params):
+    return Op(src, params, ends_block, branch, flags)
 
 
 _FORMATTER = string.Formatter()

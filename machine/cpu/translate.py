@@ -16,6 +16,7 @@ import re
 import textwrap
 
 from . import bits, exceptions
+from .bits import COND_MASK
 from .decode import template_params
 
 ENV = ("s", "X", "V", "M", "rd8", "rd16", "rd32", "rd64", "rd128",
@@ -149,10 +150,83 @@ class _Registers:
         return _RETURN.sub(f"{store}; return", body) if store else body
 
 
+class _Flags:
+    """NZCV pending in locals (decode.Op.flags): a flag-setting instruction's operands and
+    result stay in renamed temporaries, and `s.nzcv` is stored only before an instruction that
+    may read it, raise or leave the block. A B.cond tests the operands directly."""
+
+    # Conditions (C1.2.4 ConditionHolds) after SUBS/CMP on clean operands x, y and result r.
+    SUB = {0: "{r} == 0", 1: "{r} != 0", 2: "{x} >= {y}", 3: "{x} < {y}", 4: "{r} >> {top}",
+           5: "not {r} >> {top}", 8: "{x} > {y}", 9: "{x} <= {y}",
+           10: "{x} ^ {sign} >= {y} ^ {sign}", 11: "{x} ^ {sign} < {y} ^ {sign}",
+           12: "{x} ^ {sign} > {y} ^ {sign}", 13: "{x} ^ {sign} <= {y} ^ {sign}"}
+    # ... and after ANDS/TST: C = V = 0.
+    LOGIC = {0: "{r} == 0", 1: "{r} != 0", 2: "False", 3: "True", 4: "{r} >> {top}",
+             5: "not {r} >> {top}", 6: "False", 7: "True", 8: "False", 9: "True",
+             10: "not {r} >> {top}", 11: "{r} >> {top}", 12: "0 < {r} < {sign}",
+             13: "not 0 < {r} < {sign}"}
+    CONDITIONS = {"sub": SUB, "logic": LOGIC}
+    _TEMP = re.compile(r"(?<![\w.])_([xyur])\b")
+    _BARRIER = re.compile(r"\bs\.nzcv\b|[A-Za-z_]\w*\(|\braise\b|\breturn\b")
+
+    def __init__(self):
+        self.pending = None          # (expression, kind, top, suffix)
+
+    @classmethod
+    def barrier(cls, body):
+        """Whether `body` may read the flags, raise or leave: they must be in s.nzcv first."""
+        return bool(_OPAQUE.search(body) or cls._BARRIER.search(body))
+
+    @classmethod
+    def sets(cls, decoded, body):
+        """Whether `decoded` (instantiated as `body`) only sets the flags, in its last line."""
+        lines = body.splitlines()
+        return bool(decoded.flags) and lines[-1].startswith("s.nzcv = ") and \
+            not cls.barrier("\n".join(lines[:-1]))
+
+    def take(self, decoded, body, index):
+        """The body of flag-setting `decoded` with its flags left pending, or None when it is
+        not such an instruction."""
+        if not self.sets(decoded, body):
+            return None
+        renamed = self._TEMP.sub(rf"_\g<1>{index}", body).splitlines()
+        self.pending = (renamed[-1][len("s.nzcv = "):], *decoded.flags, index)
+        return "\n".join(renamed[:-1]) or "pass"
+
+    def store(self):
+        """The statements putting pending flags in s.nzcv (none pending: nothing)."""
+        if self.pending is None:
+            return []
+        expression = self.pending[0]
+        self.pending = None
+        return [f"s.nzcv = {expression}"]
+
+    def condition(self, cond, test):
+        """The test of B.cond `cond` (whose template tests `test`) on the pending flags."""
+        if self.pending is None:
+            return test
+        expression, kind, top, i = self.pending
+        form = self.CONDITIONS.get(kind, {}).get(cond)
+        if form is None:
+            return f"{COND_MASK[cond]} >> ({expression}) & 1"
+        return form.format(x=f"_x{i}", y=f"_y{i}", r=f"_r{i}", top=top, sign=1 << top)
+
+
 def _self_loop(ops):
     """A block whose last instruction branches back to its first runs as a Python loop."""
     branch = ops[-1].branch
     return len(ops) > 1 and branch is not None and branch[1] == -4 * (len(ops) - 1)
+
+
+def _carries_flags(ops, bodies):
+    """Whether flags pending at the end of a looping block's body may stay pending into the
+    next iteration: nothing before its first flag setter needs them in s.nzcv."""
+    for decoded, body in zip(ops, bodies, strict=True):
+        if _Flags.sets(decoded, body):
+            return True
+        if _Flags.barrier(body):
+            return False
+    return False
 
 
 def compile_block(ops, env, max_insns=64):
@@ -163,24 +237,41 @@ def compile_block(ops, env, max_insns=64):
     next address. A block that branches back to its start loops inside the function, up to
     `max_insns` instructions per call, counting the extra iterations on the way out.
     Registers the block uses are held in locals; they are written back on every exit,
-    including exceptions (when `_live` says the locals are the current values)."""
+    including exceptions (when `_live` says the locals are the current values). Flags are
+    kept pending as _Flags describes."""
     constants = {}
     n = len(ops)
     iterations = max_insns // n if _self_loop(ops) else 1
     loop = iterations >= 2
     bodies = [_instantiate(decoded, i, constants) for i, decoded in enumerate(ops)]
-    if loop:
-        test = ops[-1].branch[0].format(**_values(ops[-1], constants))
-        bodies[-1] = f"if not ({test}): break"
-    regs = _Registers(bodies)
+    branch = ops[-1].branch
+    test = branch[0].format(**_values(ops[-1], constants)) if branch else None
+    carry = loop and _carries_flags(ops[:-1], bodies[:-1])
+    regs = _Registers(bodies[:-1] + ([f"if {test}: pass"] if loop else bodies[-1:]))
     store = regs.store()
+    flags = _Flags()
     indent = "        " if loop else "    "
     lines = [f"s.block_extra += {n - 1}", *regs.load(), "_live = 1", "_i = 0", "try:"]
     if loop:
         lines.append(f"    for _i in range({iterations}):")
     first_lines = []
-    for body in bodies:
+    for i, (decoded, body) in enumerate(zip(ops, bodies, strict=True)):
+        last = i == n - 1
+        pending = flags.take(decoded, body, i) if not last else None
+        pre = []
+        if pending is not None:
+            body = pending
+        elif last:
+            fused = flags.condition(branch[2], test) if branch and len(branch) > 2 else test
+            pre = [] if loop and carry else flags.store()
+            if loop:
+                body = f"if not ({fused}): break"
+            elif fused != test:
+                body = body.replace(test, fused, 1)
+        elif _Flags.barrier(body):
+            pre = flags.store()
         opaque = bool(_OPAQUE.search(body))
+        lines += [indent + line for line in regs.rename("\n".join(pre)).splitlines()]
         if opaque and store:
             lines += [f"{indent}{store}", f"{indent}_live = 0"]
         first_lines.append(len(lines) + 3)          # +2 header lines, 1-based line numbers
@@ -188,8 +279,12 @@ def compile_block(ops, env, max_insns=64):
         lines.extend(indent + line for line in text.splitlines())
         if opaque and store:
             lines += [indent + line for line in regs.load()] + [f"{indent}_live = 1"]
+    exit_flags = flags.store()
     if loop:        # every iteration branched back: call again from the start
-        lines += ["    else:", f"        {store}; return pc" if store else "        return pc"]
+        lines += ["    else:", *("        " + line for line in regs.rename("\n".join(
+            exit_flags)).splitlines()), f"        {store}; return pc" if store else
+            "        return pc"]
+    lines += ["    " + line for line in regs.rename("\n".join(exit_flags)).splitlines()]
     lines.append(f"    {store}" if store else "    pass")
     lines.append("except BaseException:")
     lines.append(f"    if _live: {store}" if store else "    pass")

@@ -15,10 +15,11 @@ JUMP = "return (pc + {off}) & 0xFFFFFFFFFFFFFFFF"
 LINK = "X[30] = (pc + 4) & 0xFFFFFFFFFFFFFFFF\n"
 
 
-def branch_if(test, off, **params):
-    """Conditional branch template: to pc + off when the Python expression `test` holds."""
-    return insn(f"if {test}:\n    {JUMP}", ends_block=True, branch=(test, off), off=off,
-                **params)
+def branch_if(test, off, cond=None, **params):
+    """Conditional branch template: to pc + off when the Python expression `test` holds
+    (`cond`: the condition number of a B.cond, see decode.Op)."""
+    branch = (test, off) if cond is None else (test, off, cond)
+    return insn(f"if {test}:\n    {JUMP}", ends_block=True, branch=branch, off=off, **params)
 
 
 @encoding("op 00101 imm26:26")
@@ -38,7 +39,7 @@ def B_cond(o1, imm19, o0, cond):
     off = SignExtend(imm19 << 2, 21)
     if cond >= 14:                       # AL and NV: always taken (ConditionHolds)
         return insn(JUMP, ends_block=True, branch=("True", off), off=off)
-    return branch_if("{cm} >> s.nzcv & 1", off, cm=COND_MASK[cond])
+    return branch_if("{cm} >> s.nzcv & 1", off, cond, cm=COND_MASK[cond])
 
 
 @encoding("sf 011010 op imm19:19 Rt:5")

@@ -19,10 +19,11 @@ from ..state import reg_sp, reg_zr, reg_zw
 MASK = {0: "0xFFFFFFFF", 1: "0xFFFFFFFFFFFFFFFF"}
 
 
-def insn_of(src, **params):
+def insn_of(src, flags=None, **params):
     """insn() given only the parameters that src uses: operand builders offer all theirs."""
     used = template_params(src)
-    return insn(src, **{name: value for name, value in params.items() if name in used})
+    return insn(src, flags=flags, **{name: value for name, value in params.items()
+                                     if name in used})
 
 
 def UIntExpr(reg, bits):
@@ -111,7 +112,7 @@ def AddSub(sub, setflags, sf, d, y, y_clean=True, carry=None, **params):
     if setflags:
         if carry is None:
             return insn_of(FlagSettingAddSub(sub, sf, y, y_clean, params, "X[{d}] = _r\n"),
-                           d=d, **params)
+                           flags=("sub" if sub else "add", 31 + 32 * sf), d=d, **params)
         args = AddWithCarryArgs(sub, sf, y, y_clean, params, carry)
         return insn_of(AddWithCarryInline(args, 32 << sf, "X[{d}] = _r\n"), d=d, **params)
     if isinstance(y, int):
@@ -137,7 +138,7 @@ def Logical(opc, sf, d, y, y_clean=True, **params):
         return insn_of(f"X[{{d}}] = {expr}", d=d, **params)
     top = 31 + 32 * sf
     return insn_of(f"_r = {expr}\nX[{{d}}] = _r\ns.nzcv = _r >> {top} << 3 | (_r == 0) << 2",
-                   d=d, **params)
+                   flags=("logic", top), d=d, **params)
 
 
 @encoding("op immlo:2 10000 immhi:19 Rd:5")

@@ -180,8 +180,8 @@ def FCMP(ptype, Rm, Rn, E, zero):
 def FCCMP(ptype, Rm, cond, Rn, E, nzcv):
     """FCCMP/FCCMPE: compare if the condition holds, else set NZCV to the immediate."""
     N = arith_size(ptype)
-    return insn("s.nzcv = " + compare_src(N, E, False) + " if {cmask} >> s.nzcv & 1 else {flags}",
-                n=Rn, m=Rm, cmask=COND_MASK[cond], flags=nzcv)
+    return insn("s.nzcv = " + compare_src(N, E, False) + " if {cmask} >> s.nzcv & 1 else {nzcv}",
+                n=Rn, m=Rm, cmask=COND_MASK[cond], nzcv=nzcv)
 
 
 @encoding("0 0 0 11110 ptype:2 1 Rm:5 cond:4 11 Rn:5 Rd:5")
