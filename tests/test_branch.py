@@ -5,6 +5,7 @@ target, 64-bit wrap-around, ERET (see test_system.py for the exception-return PS
 import random
 import struct
 
+import pytest
 from oracle import CODE, CODE_SIZE, DATA, DATA_SIZE, Oracle, State, fuzz_class
 
 from machine.api import Cpu
@@ -140,3 +141,40 @@ def test_bl_from_the_top_of_the_address_space_wraps_the_link():
     bl = core.decode_word(0x9400_0001, 0)                             # BL .+4
     assert bl(0xFFFF_FFFF_FFFF_FFFC) == 0
     assert core.s.x[30] == 0
+
+
+# Hops between five pages, in the order below, each landing on `ADD X0, X0, #k; B next`:
+# backwards and forwards by one to four pages, so that the dispatch loops' page changes are
+# all exercised (the tier-1 loop indexes a page's decoded list with the offset in the page).
+HOPS = [2, 0, 3, 1, 4, 0, 2, 4, 1, 3, 2]
+HOP_SLOT = 0x800                         # where in its page each landing sits
+
+
+def hop_program():
+    """(pages of code keyed by address, entry, sum of the landings' immediates, instructions
+    up to the final BRK)."""
+    pages = {BASE + 0x1000 * p: bytearray(0x1000) for p in range(5)}
+    landings = [BASE + 0x1000 * p + HOP_SLOT + 8 * i for i, p in enumerate(HOPS)]
+    for i, at in enumerate(landings):
+        page = pages[at & ~0xFFF]
+        nxt = landings[i + 1] if i + 1 < len(landings) else None
+        last = 0xD420_0000 if nxt is None else 0x1400_0000 | ((nxt - at - 4) >> 2) & 0x3FF_FFFF
+        struct.pack_into("<II", page, at & 0xFFF, 0x9100_0000 | (i + 1) << 10, last)
+    return pages, landings[0], sum(range(1, len(HOPS) + 1)), 2 * len(HOPS) - 1
+
+
+@pytest.mark.parametrize("blocks", [False, True])
+def test_branches_between_pages(blocks):
+    pages, entry, total, instructions = hop_program()
+    cpu = Cpu(el=1)
+    cpu.map(BASE, 0x5000)
+    for addr, data in pages.items():
+        cpu.write(addr, bytes(data))
+    cpu.core.blocks = blocks
+    for _ in range(80):                    # repeated, for the hot entries to be translated
+        cpu.set_reg("pc", entry)
+        cpu.set_reg("x0", 0)
+        result = cpu.run(count=4096)       # a budget the block loop accepts
+        assert (result.reason, result.ec, result.retired) == ("exception", 0x3C, instructions)
+        assert cpu.reg("x0") == total
+    assert bool(cpu.core.block_by_code) == blocks

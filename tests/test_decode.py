@@ -1,7 +1,11 @@
 """The decode table: unambiguous, and total (every 32-bit word decodes to an instruction or
-an Undefined Instruction exception, never a Python error)."""
+an Undefined Instruction exception, never a Python error); the decode cache follows rewritten
+code."""
 
 import random
+import struct
+
+import pytest
 
 from machine.api import Cpu
 from machine.cpu.core import TABLE
@@ -54,3 +58,25 @@ def test_random_words_execute_to_an_architectural_outcome():
             assert result.message
         # take exceptions back to EL1 with SP_EL1 for the next word
         cpu.core.s.select_sp(1, 1)
+
+
+# Each iteration rewrites the MOVZ at `target` to MOVZ X0, #i with the architected sequence
+# (DC CVAU, DSB, IC IVAU, DSB, ISB: B2.2.5) and adds X0 into X3, so X3 ends as 1 + 2 + ... + N
+# only if every rewritten instruction is the one executed.
+SELF_MODIFYING = [0x11008021, 0xB9000041, 0xD50B7B22, 0xD5033B9F, 0xD50B7522, 0xD5033B9F,
+                  0xD5033FDF, 0xD2800000, 0x8B000063, 0xF1000484, 0x54FFFEC1, 0xD4200000]
+TARGET = 7
+
+
+@pytest.mark.parametrize("blocks", [False, True])
+def test_rewritten_code_runs_after_cache_maintenance(blocks):
+    base, n = 0x80000, 300
+    cpu = Cpu(el=1)
+    cpu.map(base, 0x1000)
+    cpu.write(base, struct.pack(f"<{len(SELF_MODIFYING)}I", *SELF_MODIFYING))
+    cpu.core.blocks = blocks
+    for name, value in dict(pc=base, x1=0xD280_0000, x2=base + 4 * TARGET, x3=0, x4=n).items():
+        cpu.set_reg(name, value)
+    result = cpu.run(count=100_000)
+    assert (result.reason, result.ec) == ("exception", 0x3C)
+    assert cpu.reg("x3") == n * (n + 1) // 2

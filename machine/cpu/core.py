@@ -63,6 +63,26 @@ def _misaligned(pc):
     raise PCAlignment(far=pc)
 
 
+class _PageExit(Exception):
+    """The tier-1 loop's PC left the page whose decoded list it indexes."""
+
+
+_PAGE_EXIT = _PageExit()
+
+
+def _leave_page(pc):
+    raise _PAGE_EXIT
+
+
+_LEAVING = [_leave_page] * PAGE_SIZE
+
+
+def _retire(code):
+    """A dropped decoded-code list leaves the tier-1 loop that may be running it."""
+    if code is not None:
+        code[:PAGE_SIZE] = _LEAVING
+
+
 class Core:
     def __init__(self, bus, state=None):
         self.s = state or CpuState()
@@ -102,8 +122,12 @@ class Core:
         return code
 
     def _new_page(self, key):
+        """The decoded-code list of a page: entries decode on first use. The tier-1 loop
+        indexes it with `pc ^ page base`, which is the offset in the page and at least
+        PAGE_SIZE for any other page: the second half holds `_leave_page` and larger indices
+        raise IndexError, so the loop notices a page change without a test."""
         pa_page, fp_ok = key
-        code = [_misaligned] * PAGE_SIZE
+        code = [_misaligned] * PAGE_SIZE + [_leave_page] * PAGE_SIZE
         buf, off = self.bus.ram_page(pa_page << PAGE_SHIFT)
 
         def decode_here(pc):
@@ -192,13 +216,15 @@ class Core:
 
     def invalidate_page(self, pa_page):
         for fp_ok in (False, True):
-            self.pages.pop((pa_page, fp_ok), None)
+            _retire(self.pages.pop((pa_page, fp_ok), None))
             self.fast_pages.pop((pa_page, fp_ok), None)
         self.itlb.clear()
         self.fitlb.clear()
 
     def flush_code(self):
         """IC IALLU and friends: forget every decoded instruction."""
+        for code in self.pages.values():
+            _retire(code)
         self.pages.clear()
         self.fast_pages.clear()
         self.block_by_code.clear()
@@ -314,13 +340,21 @@ class Core:
         done = 0
         try:
             while done < limit:
-                code = itlb.get(pc >> PAGE_SHIFT)
-                if code is None:
-                    code = code_list(pc)
-                pc = code[pc & PAGE_MASK](pc)
-                done += 1
+                retired = done
+                base = pc ^ (pc & PAGE_MASK)
+                code = itlb.get(pc >> PAGE_SHIFT) or code_list(pc)     # may raise a fetch abort
+                try:
+                    for retired in range(done, limit):  # noqa: B007 (the count on leaving)
+                        pc = code[pc ^ base](pc)
+                    retired = limit
+                except _PageExit:
+                    pass
+                except IndexError:              # pc ^ base beyond the list: a distant page
+                    if pc ^ base < PAGE_SIZE:
+                        raise                   # raised by an instruction: a model bug
+                done = retired
         except (GuestException, LoopExit, MachineStop, Recheck) as event:
-            return pc, done, event
+            return pc, retired, event
         return pc, done, None
 
     def _loop_fast(self, pc, limit):

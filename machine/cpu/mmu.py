@@ -35,6 +35,8 @@ _PACK = {2: struct.Struct("<H").pack_into, 4: struct.Struct("<I").pack_into,
          8: struct.Struct("<Q").pack_into}
 _UNPACK_QQ = struct.Struct("<QQ").unpack_from
 _PACK_QQ = struct.Struct("<QQ").pack_into
+_UNPACK_PAIR = {4: struct.Struct("<II").unpack_from, 8: _UNPACK_QQ}
+_PACK_PAIR = {4: struct.Struct("<II").pack_into, 8: _PACK_QQ}
 
 
 def fault(va, acc, fsc, extra_iss=0, target_el=None, ipa=None):
@@ -284,10 +286,45 @@ class Mmu:
                 return
             slow_write(va, 16, value)
 
+        def make_pair_read(size, rd):
+            """Two consecutive `size`-byte reads (LDP): one TLB look-up when both are in one
+            page and aligned (or alignment is not checked), else the two reads in order."""
+            last = PAGE_SIZE - 2 * size
+            amask = size - 1
+            unpack = _UNPACK_PAIR[size]
+
+            def rd_pair(va):
+                e = rtlb.get(va >> PAGE_SHIFT)
+                if e is not None:
+                    o = va & PAGE_MASK
+                    if o <= last and (not va & amask or not e[3]):
+                        return unpack(e[0], e[1] + o)
+                return rd(va), rd((va + size) & 0xFFFF_FFFF_FFFF_FFFF)
+            return rd_pair
+
+        def make_pair_write(size, wr):
+            last = PAGE_SIZE - 2 * size
+            amask = size - 1
+            vmask = (1 << (8 * size)) - 1
+            pack = _PACK_PAIR[size]
+
+            def wr_pair(va, first, second):
+                e = wtlb.get(va >> PAGE_SHIFT)
+                if e is not None:
+                    o = va & PAGE_MASK
+                    if o <= last and (not va & amask or not e[3]):
+                        pack(e[0], e[1] + o, first & vmask, second & vmask)
+                        return
+                wr(va, first)
+                wr((va + size) & 0xFFFF_FFFF_FFFF_FFFF, second)
+            return wr_pair
+
         self.rd8, self.wr8 = rd8, wr8
         self.rd16, self.wr16 = make_read(2, _UNPACK[2]), make_write(2, _PACK[2])
         self.rd32, self.wr32 = make_read(4, _UNPACK[4]), make_write(4, _PACK[4])
         self.rd64, self.wr64 = make_read(8, _UNPACK[8]), make_write(8, _PACK[8])
         self.rd128, self.wr128 = rd128, wr128
+        self.rd32x2, self.wr32x2 = make_pair_read(4, self.rd32), make_pair_write(4, self.wr32)
+        self.rd64x2, self.wr64x2 = make_pair_read(8, self.rd64), make_pair_write(8, self.wr64)
         self.read_sized = {1: rd8, 2: self.rd16, 4: self.rd32, 8: self.rd64, 16: rd128}
         self.write_sized = {1: wr8, 2: self.wr16, 4: self.wr32, 8: self.wr64, 16: wr128}

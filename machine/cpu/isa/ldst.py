@@ -225,11 +225,18 @@ def PairMemOp(opc, V, L, idx):
 
 
 def PairTransfer(op):
-    """Statements moving registers {t} and {t2} to or from memory at `_a`."""
+    """Statements moving registers {t} and {t2} to or from memory at `_a` (general-purpose
+    W/X pairs through the MMU's pair accessors: the same accesses in the same order)."""
     second = f"(_a + {op.size}) & {M64}"
+    gpr_pair = not op.fp and not op.signed
     if not op.load:
+        if gpr_pair:
+            return f"wr{8 * op.size}x2(_a, X[{{t}}], X[{{t2}}])\n"
         return Transfer(op, "_a") + Transfer(op, second, "t2")
-    loads = f"_v1 = {LoadValue(op, '_a')}\n_v2 = {LoadValue(op, second)}\n"
+    if gpr_pair:
+        loads = f"_v1, _v2 = rd{8 * op.size}x2(_a)\n"
+    else:
+        loads = f"_v1 = {LoadValue(op, '_a')}\n_v2 = {LoadValue(op, second)}\n"
     first, then = f"{Reg(op)} = _v1\n", f"{Reg(op, 't2')} = _v2\n"
     # The register written last is the one whose value an Rt == Rt2 load leaves (see above).
     return loads + (first + then if op.fp else then + first)

@@ -193,14 +193,16 @@ def HINT(CRm, op2):
 @encoding("1101010100 0 00 011 0011 CRm:4 op2:3 11111")
 def BARRIER(CRm, op2):
     """CLREX, DSB (incl. SSBB, PSSBB), DMB, ISB, SB. Memory accesses complete in order in this
-    model, so the barriers only end the block where the context must be resynchronised (ISB).
+    model, so only ISB, a context synchronization event, does something: it leaves the run
+    loop (Recheck), so that instructions after it are fetched through the current
+    translation and pending interrupts are taken.
     DSB nXS (op2=001, FEAT_XS) and TCOMMIT (op2=011, FEAT_TME) are not advertised."""
     if op2 == 0b010:
         return insn("s.exclusive = None")                  # CLREX: ClearExclusiveLocal
     if op2 in (0b100, 0b101):
         return NOP                                         # DSB, DMB (every option)
     if op2 == 0b110:
-        return insn("", ends_block=True)                   # ISB
+        return insn("raise Recheck()", ends_block=True)    # ISB
     if op2 == 0b111 and CRm == 0:
         return NOP                                         # SB
     raise Unallocated()
