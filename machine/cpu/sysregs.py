@@ -146,8 +146,8 @@ DCZ_BLOCK = 4 << DCZID_EL0_VALUE
 
 
 def _dczid(s):
-    """DCZID_EL0.DZP (bit 4) reads 1 where DC ZVA is prohibited (D24.2.44): at EL0 unless
-    SCTLR_EL1.DZE, and at EL0/EL1 when HCR_EL2.TDZ traps it."""
+    """DCZID_EL0.DZP (bit 4) reads 1 where DC ZVA is prohibited (DCZID_EL0, D24.2): at EL0
+    unless SCTLR_EL1.DZE, and at EL0/EL1 when HCR_EL2.TDZ traps it."""
     el, sr = s.el, s.sr
     prohibited = (el == 0 and not (sr.get("sctlr_el1", 0) >> SCTLR_DZE) & 1) or \
         (el < 2 and sr.get("hcr_el2", 0) & TDZ.write_mask and EL2Enabled(s))
@@ -205,7 +205,6 @@ TABLE = [
     ("gpccr_el3", (3, 6, 2, 1, 6), dict(min_el=3, regime=True)),
     ("mfar_el3", (3, 6, 6, 0, 5), dict(min_el=3)),
 ]
-
 
 
 def LORegionAccessTrap(s, is_read):
