@@ -6,9 +6,12 @@ the machine with its encoding named (see isa/system.py, which turns the access r
 the checks of each MRS/MSR template).
 """
 
+from typing import NamedTuple
+
 from machine.devices import generic_timer, gic_cpuif
 
 from .exceptions import Undefined
+from .fpaccess import FPRegisterTrap
 from .state import EL2Enabled
 
 # SCTLR_EL1 bits that enable EL0 accesses which are otherwise trapped to EL1 (D24.2.118)
@@ -23,23 +26,26 @@ class SysReg:
 
     `min_el` is the lowest EL that may read it and `write_min_el` the lowest that may write it
     (others UNDEFINED); `read`/`write` override plain storage in `s.sr[name]`; `writable`
-    masks writable bits; `read_only` makes MSR UNDEFINED; `el0_trap` is the SCTLR_EL1 bit
-    that must be 1 for an EL0 access not to be trapped to EL1 (EC 0x18); `regime` marks the
-    registers whose writes change the translation regime (cached translations are dropped),
-    `recheck` those whose writes change what may interrupt the CPU (masks, routing).
-    `trap(s, is_read)` is checked by MRS/MSR before the access: it returns the EL the access
-    traps to (EC 0x18) or None, or raises Undefined. `peek(s)` reads without side effects for
-    the debugger and the API (a read of ICC_IAR1_EL1 acknowledges an interrupt; a peek does
-    not).
+    masks writable bits; `read_only` makes MSR UNDEFINED, `write_only` MRS; `el0_trap` is the
+    SCTLR_EL1 bit that must be 1 for an EL0 access not to be trapped to EL1 (EC 0x18);
+    `regime` marks the registers whose writes change the translation regime (cached
+    translations are dropped), `recheck` those whose writes change what may interrupt the CPU
+    (masks, routing). MRS/MSR check, after those: `trap(s, is_read)`, which returns the EL the
+    access traps to (EC 0x18) or None, or raises an exception; then `traps`, the higher ELs'
+    trap controls (TrapControl) in the pseudocode's order. `peek(s)` reads without side
+    effects for the debugger and the API (a read of ICC_IAR1_EL1 acknowledges an interrupt; a
+    peek does not).
     """
 
     __slots__ = ("name", "key", "reset", "min_el", "write_min_el", "read_fn", "write_fn",
-                 "writable", "read_only", "el0_trap", "regime", "recheck", "trap", "peek")
+                 "writable", "read_only", "write_only", "el0_trap", "regime", "recheck", "trap",
+                 "traps", "peek")
 
     def __init__(self, name, key, reset=0, min_el=1, read=None, write=None, writable=None,
-                 read_only=False, write_min_el=None, el0_trap=None, regime=False,
-                 recheck=False, trap=None, peek=None):
-        self.trap, self.peek = trap, peek
+                 read_only=False, write_only=False, write_min_el=None, el0_trap=None,
+                 regime=False, recheck=False, trap=None, traps=(), peek=None):
+        self.trap, self.traps, self.peek = trap, traps, peek
+        self.write_only = write_only
         self.name, self.key, self.reset, self.min_el = name, key, reset, min_el
         self.write_min_el = min_el if write_min_el is None else write_min_el
         self.read_fn, self.write_fn = read, write
@@ -140,9 +146,12 @@ DCZ_BLOCK = 4 << DCZID_EL0_VALUE
 
 
 def _dczid(s):
-    """DCZID_EL0.DZP (bit 4) reads 1 where DC ZVA is prohibited: at EL0 unless SCTLR_EL1.DZE."""
-    prohibited = s.el == 0 and not (s.sr.get("sctlr_el1", 0) >> SCTLR_DZE) & 1
-    return DCZID_EL0_VALUE | (prohibited << 4)
+    """DCZID_EL0.DZP (bit 4) reads 1 where DC ZVA is prohibited (DCZID_EL0, D24.2): at EL0
+    unless SCTLR_EL1.DZE, and at EL0/EL1 when HCR_EL2.TDZ traps it."""
+    el, sr = s.el, s.sr
+    prohibited = (el == 0 and not (sr.get("sctlr_el1", 0) >> SCTLR_DZE) & 1) or \
+        (el < 2 and sr.get("hcr_el2", 0) & TDZ.write_mask and EL2Enabled(s))
+    return DCZID_EL0_VALUE | (bool(prohibited) << 4)
 
 
 _sp0, _sp1, _sp2 = _sp_el(0), _sp_el(1), _sp_el(2)
@@ -153,9 +162,11 @@ TABLE = [
     ("nzcv", (3, 3, 4, 2, 0), dict(min_el=0, read=lambda s: s.nzcv << 28, write=_set_nzcv)),
     ("daif", (3, 3, 4, 2, 1), dict(min_el=0, read=lambda s: s.daif << 6, write=_set_daif,
                                    el0_trap=SCTLR_UMA, recheck=True)),
-    # FPCR/FPSR: the CPACR_EL1.FPEN / CPTR_ELx traps are not modelled (nor for FP instructions)
-    ("fpcr", (3, 3, 4, 4, 0), dict(min_el=0, read=lambda s: s.fpcr, write=_set_fpcr)),
-    ("fpsr", (3, 3, 4, 4, 1), dict(min_el=0, read=lambda s: s.fpsr, write=_set_fpsr)),
+    # FPCR/FPSR: trapped by CPACR_EL1.FPEN and CPTR_ELx.TFP like SIMD&FP instructions
+    ("fpcr", (3, 3, 4, 4, 0), dict(min_el=0, read=lambda s: s.fpcr, write=_set_fpcr,
+                                   trap=FPRegisterTrap)),
+    ("fpsr", (3, 3, 4, 4, 1), dict(min_el=0, read=lambda s: s.fpsr, write=_set_fpsr,
+                                   trap=FPRegisterTrap)),
     ("currentel", (3, 0, 4, 2, 2), dict(read=lambda s: s.el << 2, read_only=True)),
     ("spsel", (3, 0, 4, 2, 0), dict(read=lambda s: s.spsel, write=_set_spsel)),
     ("pan", (3, 0, 4, 2, 3), dict(read=_pan[0], write=_pan[1], regime=True)),
@@ -182,11 +193,6 @@ TABLE = [
     ("cptr_el3", (3, 6, 1, 1, 2), dict(min_el=3, regime=True)),
     ("contextidr_el1", (3, 0, 13, 0, 1), {}),
     ("par_el1", (3, 0, 7, 4, 0), {}),
-    # FEAT_LOR with no LORegions (LORID_EL1 = 0): LDLAR/STLLR behave as LDAR/STLR
-    ("lorsa_el1", (3, 0, 10, 4, 0), {}),
-    ("lorea_el1", (3, 0, 10, 4, 1), {}),
-    ("lorn_el1", (3, 0, 10, 4, 2), {}),
-    ("lorc_el1", (3, 0, 10, 4, 3), {}),
     ("lorid_el1", (3, 0, 10, 4, 7), dict(read_only=True)),
     # Translation controls read by the MMU (walk.py, gpc.py) and the exception routing
     ("ttbr1_el1", (3, 0, 2, 0, 1), dict(regime=True)),
@@ -199,6 +205,18 @@ TABLE = [
     ("gpccr_el3", (3, 6, 2, 1, 6), dict(min_el=3, regime=True)),
     ("mfar_el3", (3, 6, 6, 0, 5), dict(min_el=3)),
 ]
+
+
+def LORegionAccessTrap(s, is_read):
+    """The `trap` of LORSA/LOREA/LORN/LORC_EL1: UNDEFINED when SCR_EL3.NS is 0, as LORegions
+    are Non-secure (D24.2 LORC_EL1, "Accessing")."""
+    if s.have_el3 and not s.sr.get("scr_el3", 0) & 1:
+        raise Undefined()
+
+
+# FEAT_LOR with no LORegions (LORID_EL1 = 0): LDLAR/STLLR behave as LDAR/STLR
+TABLE += [(f"lor{reg}_el1", (3, 0, 10, 4, op2), dict(trap=LORegionAccessTrap))
+          for op2, reg in enumerate(("sa", "ea", "n", "c"))]
 
 # Per-EL registers (EL1, EL2, EL3 encodings differ only in op1). TTBR1_EL2 is absent: it
 # exists only with FEAT_VHE, which ID_AA64MMFR1_EL1.VH does not advertise.
@@ -367,7 +385,8 @@ def _oslar_write(s, value):
 
 
 # Registers whose effects the model does not implement are plain storage: the debug
-# registers (no self-hosted debug events yet), MDCR_ELx and HSTR_EL2/HACR_EL2 traps, ACTLR.
+# registers (no self-hosted debug events yet; their MDCR_ELx traps are below), HSTR_EL2 (its
+# traps are of AArch32 accesses), HACR_EL2 and ACTLR (IMPLEMENTATION DEFINED).
 TABLE += [
     ("vpidr_el2", (3, 4, 0, 0, 0), dict(min_el=2, reset=MIDR_EL1_VALUE)),
     ("vmpidr_el2", (3, 4, 0, 0, 5), dict(min_el=2, read=lambda s: s.sr.get(
@@ -385,7 +404,7 @@ TABLE += [
     ("aidr_el1", (3, 1, 0, 0, 7), dict(read_only=True)),
     ("mdscr_el1", (2, 0, 0, 2, 2), {}),
     ("mdrar_el1", (2, 0, 1, 0, 0), dict(read_only=True)),
-    ("oslar_el1", (2, 0, 1, 0, 4), dict(read=lambda s: _undefined_read(), write=_oslar_write)),
+    ("oslar_el1", (2, 0, 1, 0, 4), dict(write_only=True, write=_oslar_write)),
     ("oslsr_el1", (2, 0, 1, 1, 4), dict(reset=OSLSR_OSLM | 2, read_only=True)),
     ("osdlr_el1", (2, 0, 1, 3, 4), {}),
     ("dbgprcr_el1", (2, 0, 1, 4, 4), {}),
@@ -398,50 +417,111 @@ TABLE += [(f"dbg{kind}{n}_el1", (2, 0, 0, n, op2), {})
           for n in range(count)]
 
 
-def _undefined_read():
-    raise Undefined()
-
-
 # The GIC CPU interface (ICC_*, ICV_*, ICH_*) and the generic timers (CNT*) are modelled with
 # their devices, which provide their rows.
 TABLE += gic_cpuif.SYSREG_ROWS + generic_timer.SYSREG_ROWS
 
-# HCR_EL2 trap controls of EL1 (and EL0) accesses to EL1 registers (D24.2.65 HCR_EL2): TID1,
-# TID2, TID3 for identification registers, TVM (writes) and TRVM (reads) for the virtual
-# memory controls. An access they trap is taken to EL2 with EC 0x18.
-HCR_TID1, HCR_TID2, HCR_TID3, HCR_TVM, HCR_TRVM, HCR_TGE_BIT = 16, 17, 18, 26, 30, 27
+# --- Trap controls of higher ELs (the "Accessing <register>" pseudocode, D24) ----------------
+
+TGE_IGNORES = "ignores"     # HCR_EL2.TGE = 1: the PE ignores the control
+TGE_SETS = "sets"           # HCR_EL2.TGE = 1: the control is treated as 1 (MDCR_EL2)
+HCR_TGE = 1 << 27
+
+
+class TrapControl(NamedTuple):
+    """A bit (or bits) of a higher EL's control register that traps accesses to EL `target`
+    with EC 0x18: MRS when `control` & `read_mask` is nonzero, MSR and SYS when `control` &
+    `write_mask` is. It applies below `target` (a control of EL1 accesses only needs no EL0
+    case: what it traps is UNDEFINED at EL0, which comes first), and for a trap to EL2 only
+    when EL2 is enabled. `tge` is the effect of HCR_EL2.TGE (HCR_EL2.E2H is RES0 as FEAT_VHE
+    is not advertised)."""
+
+    control: str
+    read_mask: int
+    write_mask: int
+    target: int
+    tge: str | None = None
+
+
+def HcrEl2Trap(bit, read=True, write=True, tge=None):
+    return TrapControl("hcr_el2", read << bit, write << bit, 2, tge)
+
+
+# HCR_EL2, as its field descriptions define the traps. TID2, TPCP, TPU, TDZ, TVM and TRVM are
+# ignored only with {E2H, TGE} = {1, 1}, so TGE alone leaves them in effect.
+TID1 = HcrEl2Trap(16, write=False, tge=TGE_IGNORES)     # REVIDR_EL1, AIDR_EL1
+TID2 = HcrEl2Trap(17)                                   # CTR_EL0 (EL0 with UCT), cache IDs
+TID3 = HcrEl2Trap(18, write=False, tge=TGE_IGNORES)     # the feature ID space
+# IMPLEMENTATION DEFINED encodings (op0 = 1 or 3, CRn = 11 or 15), trapped ahead of being
+# UNDEFINED. At EL0 whether they are trapped is IMPLEMENTATION DEFINED: they are, as in Arm's
+# models ("Reserved Control Space EL0 Trapped").
+TIDCP = HcrEl2Trap(20)
+TACR = HcrEl2Trap(21, tge=TGE_IGNORES)                  # ACTLR_EL1
+TSW = HcrEl2Trap(22, read=False, tge=TGE_IGNORES)       # DC ISW, CSW, CISW
+TPCP = HcrEl2Trap(23, read=False)                       # DC by VA to PoC/PoP/PoDP
+TPU = HcrEl2Trap(24, read=False)                        # IC IVAU/IALLU/IALLUIS, DC CVAU
+TTLB = HcrEl2Trap(25, read=False, tge=TGE_IGNORES)      # TLBI at EL1
+TVM = HcrEl2Trap(26, read=False)                        # writes of VM_CONTROLS
+TDZ = HcrEl2Trap(28, read=False)                        # DC ZVA (and DCZID_EL0.DZP)
+TRVM = HcrEl2Trap(30, write=False)                      # reads of VM_CONTROLS
+TLOR = HcrEl2Trap(35, tge=TGE_IGNORES)                  # LOR registers
+# Not advertised, so RES0: TID4/TICAB/TOCU/TTLBIS/TTLBOS (FEAT_EVT: ID_AA64MMFR2_EL1.EVT = 0),
+# TERR (FEAT_RAS: no ERR* registers), APK/API (FEAT_PAuth), AT/NV/NV1 (FEAT_NV), TID5 (MTE).
+
+
+# MDCR_EL2 and MDCR_EL3: MDCR_EL2.TDE and HCR_EL2.TGE make MDCR_EL2.{TDA, TDOSA, TDRA} behave
+# as 1. MDCR_EL3 has no TDRA: its TDA also traps MDRAR_EL1. MDCR_ELx.TPM, MDCR_EL2.TPMCR and
+# CPTR_ELx.TTA have nothing to trap: there is no PMU (PMUVer = 0) and no trace unit (TraceVer =
+# 0), so no PMU or trace registers.
+MDCR_TDE, MDCR_TDA, MDCR_TDOSA, MDCR_TDRA = 1 << 8, 1 << 9, 1 << 10, 1 << 11
+
+
+def MdcrEl2Trap(mask):
+    return TrapControl("mdcr_el2", mask | MDCR_TDE, mask | MDCR_TDE, 2, TGE_SETS)
+
+
+def El3Trap(control, mask):
+    return TrapControl(control, mask, mask, 3)
+
+
+DEBUG_TRAPS = (MdcrEl2Trap(MDCR_TDA), El3Trap("mdcr_el3", MDCR_TDA))
+OS_TRAPS = (MdcrEl2Trap(MDCR_TDOSA), El3Trap("mdcr_el3", MDCR_TDOSA))
+ROM_TRAPS = (MdcrEl2Trap(MDCR_TDRA), El3Trap("mdcr_el3", MDCR_TDA))
+# SCR_EL3.TLOR; SCR_EL3.TERR, APK and API are RES0 (no RAS, no PAuth).
+LOR_TRAPS = (TLOR, El3Trap("scr_el3", 1 << 14))
+
 VM_CONTROLS = ("sctlr_el1", "ttbr0_el1", "ttbr1_el1", "tcr_el1", "esr_el1", "far_el1",
                "afsr0_el1", "afsr1_el1", "mair_el1", "amair_el1", "contextidr_el1")
-TID1_REGISTERS = ("revidr_el1", "aidr_el1")
-TID2_REGISTERS = ("ctr_el0", "ccsidr_el1", "clidr_el1", "csselr_el1")
+TRAPS_BY_NAME = {name: traps for names, traps in (
+    (VM_CONTROLS, (TRVM, TVM)),
+    (("revidr_el1", "aidr_el1"), (TID1,)),
+    (("ctr_el0", "ccsidr_el1", "clidr_el1", "csselr_el1"), (TID2,)),
+    (("actlr_el1",), (TACR,)),
+    (("lorsa_el1", "lorea_el1", "lorn_el1", "lorc_el1", "lorid_el1"), LOR_TRAPS),
+    (("oslar_el1", "oslsr_el1", "osdlr_el1", "dbgprcr_el1"), OS_TRAPS),
+    (("mdrar_el1",), ROM_TRAPS),
+) for name in names}
 
 
-def HcrEl2Trap(read_bit, write_bit):
-    """The `trap` function: EL2 when HCR_EL2 bit `read_bit` (for MRS) or `write_bit` (for
-    MSR) is set and the access comes from EL0/EL1 with EL2 enabled and TGE clear."""
-    def trap(s, is_read):
-        bit = read_bit if is_read else write_bit
-        if bit is None or s.el > 1 or not EL2Enabled(s):
-            return None
-        hcr = s.sr.get("hcr_el2", 0)
-        return 2 if (hcr >> bit) & 1 and not (hcr >> HCR_TGE_BIT) & 1 else None
-    return trap
+def ImplementationDefined(op0, crn):
+    """The encodings reserved for IMPLEMENTATION DEFINED registers and instructions."""
+    return op0 in (1, 3) and crn in (11, 15)
 
 
-def _hcr_trap_for(name, key):
-    if name in VM_CONTROLS:
-        return HcrEl2Trap(HCR_TRVM, HCR_TVM)
-    if name in TID1_REGISTERS:
-        return HcrEl2Trap(HCR_TID1, None)
-    if name in TID2_REGISTERS:
-        return HcrEl2Trap(HCR_TID2, HCR_TID2)
+def TrapsFor(name, key):
+    """The trap controls of the register `name` at `key` (op0, op1, CRn, CRm, op2)."""
+    if name in TRAPS_BY_NAME:
+        return TRAPS_BY_NAME[name]
     if key[:3] == (3, 0, 0) and key[3] >= 1:          # ID group 3: the feature ID space
-        return HcrEl2Trap(HCR_TID3, None)
-    return None
+        return (TID3,)
+    if key[:2] == (2, 0):                              # the other debug registers
+        return DEBUG_TRAPS
+    if ImplementationDefined(key[0], key[2]):
+        return (TIDCP,)
+    return ()
 
 
-TABLE = [(name, key, dict(opts, trap=_hcr_trap_for(name, key)) if _hcr_trap_for(name, key)
-          else opts) for name, key, opts in TABLE]
+TABLE = [(name, key, dict(opts, traps=TrapsFor(name, key))) for name, key, opts in TABLE]
 
 BY_ENCODING = {}
 BY_NAME = {}

@@ -8,8 +8,10 @@ Instructions that unmask interrupts or change their routing raise Recheck when a
 line is active, so that the run loop takes a now-pending interrupt before the next
 instruction.
 
-Not yet modelled: the EL2/EL3 trap controls of system registers and instructions
-(HCR_EL2.TID*/TVM/TTLB/TPC/TDZ, MDCR_ELx, fine-grained traps).
+The access checks follow AArch64.CheckSystemAccess and the instructions' "Accessing"
+pseudocode: UNDEFINED below the lowest EL, then the EL0 traps of SCTLR_EL1, then the traps of
+HCR_EL2/MDCR_EL2 to EL2, then those of MDCR_EL3/SCR_EL3 to EL3 (sysregs.TrapControl). Not
+advertised, so not modelled: the fine-grained traps (FEAT_FGT).
 """
 
 from typing import NamedTuple
@@ -30,9 +32,19 @@ from ..state import EL2Enabled, reg_zr, reg_zw
 from ..sysregs import (
     BY_ENCODING,
     DCZ_BLOCK,
+    HCR_TGE,
     SCTLR_DZE,
     SCTLR_UCI,
     SCTLR_UMA,
+    TDZ,
+    TGE_IGNORES,
+    TGE_SETS,
+    TIDCP,
+    TPCP,
+    TPU,
+    TSW,
+    TTLB,
+    ImplementationDefined,
     encoding_name,
 )
 from ..translate import runtime
@@ -64,10 +76,32 @@ def SystemAccessISS(op0, op1, crn, crm, op2, rt, read):
     return (op0 << 20) | (op2 << 17) | (op1 << 14) | (crn << 10) | (rt << 5) | (crm << 1) | read
 
 
-def guarded(src, min_el, el0_trap=None, register_trap=None):
+runtime(EL2Enabled)
+
+
+def TrapCheck(control, is_read):
+    """The statement taking the trap of `control` (a sysregs.TrapControl) for a read or a
+    write: the control bit is tested first, as it is almost always clear."""
+    mask = control.read_mask if is_read else control.write_mask
+    if not mask:
+        return ""
+    tge = f"s.sr.get('hcr_el2', 0) & {HCR_TGE:#x}"
+    test = f"s.sr.get({control.control!r}, 0) & {mask:#x}"
+    if control.tge == TGE_SETS:
+        test = f"({test} or {tge})"
+    conditions = [test, f"s.el < {control.target}",
+                  "EL2Enabled(s)" if control.target == 2 else "s.have_el3"]
+    if control.tge == TGE_IGNORES:
+        conditions.append(f"not {tge}")
+    return (f"if {' and '.join(conditions)}:\n"
+            f"    raise SystemAccessTrap(iss={{iss}}, target_el={control.target})\n")
+
+
+def guarded(src, min_el, el0_trap=None, register_trap=None, traps=(), is_read=False):
     """Prefix `src` with the access checks: UNDEFINED below `min_el`; for an access allowed
     at EL0, the trap to EL1 unless SCTLR_EL1 bit `el0_trap` is set (params: iss, trap); then
-    the register's own trap controls (`register_trap`, params: regtrap, isread)."""
+    the register's own trap function (`register_trap`, param: regtrap) and the higher ELs'
+    trap controls `traps`, in order."""
     if min_el:
         check = "if s.el < {min_el}:\n    raise Undefined()\n"
     elif el0_trap is not None:
@@ -76,9 +110,9 @@ def guarded(src, min_el, el0_trap=None, register_trap=None):
     else:
         check = ""
     if register_trap is not None:
-        check += ("_el = {regtrap}(s, {isread})\nif _el is not None:\n"
+        check += (f"_el = {{regtrap}}(s, {is_read})\nif _el is not None:\n"
                   "    raise SystemAccessTrap(iss={iss}, target_el=_el)\n")
-    return check + src
+    return check + "".join(TrapCheck(control, is_read) for control in traps) + src
 
 
 # --- exception generation (C6.2: SVC, HVC, SMC, BRK; D1.3 routing) ------------------------------
@@ -98,11 +132,13 @@ def HypervisorCallException(s, imm16):
 @runtime
 def SecureMonitorCallException(s, imm16):
     """The exception SMC #imm16 raises (AArch64.CheckForSMCUndefOrTrap, CallSecureMonitor):
-    UNDEFINED at EL0; trapped to EL2 by HCR_EL2.TSC at EL1 (returning to the SMC itself);
-    else UNDEFINED when SCR_EL3.SMD is 1 or there is no EL3; else taken to EL3."""
+    UNDEFINED at EL0; trapped to EL2 by HCR_EL2.TSC at EL1 (returning to the SMC itself),
+    which HCR_EL2.TGE makes the PE ignore; else UNDEFINED when SCR_EL3.SMD is 1 or there is
+    no EL3; else taken to EL3."""
     if s.el == 0:
         return Undefined()
-    if s.el == 1 and EL2Enabled(s) and (s.sr.get("hcr_el2", 0) >> HCR_TSC) & 1:
+    hcr = s.sr.get("hcr_el2", 0)
+    if s.el == 1 and EL2Enabled(s) and (hcr >> HCR_TSC) & 1 and not hcr & HCR_TGE:
         return SecureMonitorCall(iss=imm16, target_el=2)
     if not s.have_el3 or (s.sr.get("scr_el3", 0) >> SCR_SMD) & 1:
         return Undefined()
@@ -259,11 +295,13 @@ def PSTATE_write(op1, CRm, op2):
 # --- MRS, MSR (register) -----------------------------------------------------------------------
 
 def _mrs(reg, t, iss):
+    if reg.write_only:
+        raise Unallocated()
     src = "X[{t}] = {read}(s)" if reg.read_fn is not None else \
         "X[{t}] = s.sr.get({name}, {reset})"
-    return op(guarded(src, reg.min_el, reg.el0_trap, reg.trap), t=t, read=reg.read_fn,
-              name=reg.name, reset=reg.reset, min_el=reg.min_el, trap=reg.el0_trap, iss=iss,
-              regtrap=reg.trap, isread=True)
+    return op(guarded(src, reg.min_el, reg.el0_trap, reg.trap, reg.traps, is_read=True), t=t,
+              read=reg.read_fn, name=reg.name, reset=reg.reset, min_el=reg.min_el,
+              trap=reg.el0_trap, iss=iss, regtrap=reg.trap)
 
 
 def _msr(reg, t, iss):
@@ -277,13 +315,24 @@ def _msr(reg, t, iss):
         src += "\ns.core.regime_changed()"
     if reg.recheck:
         src += RECHECK
-    return op(guarded(src, reg.write_min_el, reg.el0_trap, reg.trap), ends_block=True, t=t,
-              write=write, name=reg.name, min_el=reg.write_min_el, trap=reg.el0_trap, iss=iss,
-              regtrap=reg.trap, isread=False)
+    return op(guarded(src, reg.write_min_el, reg.el0_trap, reg.trap, reg.traps), ends_block=True,
+              t=t, write=write, name=reg.name, min_el=reg.write_min_el, trap=reg.el0_trap,
+              iss=iss, regtrap=reg.trap)
 
 
-def stop(message):
-    return insn("raise MachineStop({message})", ends_block=True, message=message)
+def unimplemented(what, key, rt, read):
+    """Stop the machine at an encoding the model lacks, naming it (`what`: register or
+    instruction). In the IMPLEMENTATION DEFINED space HCR_EL2.TIDCP traps first: its trap has
+    priority over the encoding being UNDEFINED."""
+    name = encoding_name(*key)
+    if key[0] == 1:
+        access = f"SYSL X{rt}, {name}" if read else f"SYS {name}, X{rt}"
+    else:
+        access = f"MRS X{rt}, {name} (read)" if read else f"MSR {name}, X{rt} (write)"
+    traps = (TIDCP,) if ImplementationDefined(key[0], key[2]) else ()
+    src = guarded("raise MachineStop({message})", 0, traps=traps, is_read=bool(read))
+    return op(src, ends_block=True, message=f"{what} {name} is not implemented: {access}",
+              iss=SystemAccessISS(*key, rt, read))
 
 
 @encoding("1101010100 L 1 o0 op1:3 CRn:4 CRm:4 op2:3 Rt:5")
@@ -291,9 +340,7 @@ def MRS_MSR(L, o0, op1, CRn, CRm, op2, Rt):
     key = (2 + o0, op1, CRn, CRm, op2)
     reg = BY_ENCODING.get(key)
     if reg is None:
-        access = f"MRS X{Rt}, {encoding_name(*key)} (read)" if L else \
-            f"MSR {encoding_name(*key)}, X{Rt} (write)"
-        return stop(f"system register {encoding_name(*key)} is not implemented: {access}")
+        return unimplemented("system register", key, Rt, L)
     iss = SystemAccessISS(*key, Rt, L)
     return _mrs(reg, reg_zw(Rt), iss) if L else _msr(reg, reg_zr(Rt), iss)
 
@@ -305,6 +352,7 @@ class SysOp(NamedTuple):
     min_el: int
     action: str
     el0_trap: int | None = None     # SCTLR_EL1 bit enabling the operation at EL0
+    traps: tuple = ()               # the HCR_EL2 controls trapping it (sysregs.TrapControl)
 
 
 ZERO_BLOCK = bytes(DCZ_BLOCK)
@@ -367,19 +415,19 @@ ACTIONS = {
 
 SYS_OPS = {
     # (op1, CRn, CRm, op2): SysOp
-    (0, 7, 1, 0): SysOp("IC IALLUIS", 1, "ic"),
-    (0, 7, 5, 0): SysOp("IC IALLU", 1, "ic"),
-    (3, 7, 5, 1): SysOp("IC IVAU", 0, "ic", SCTLR_UCI),
-    (0, 7, 6, 1): SysOp("DC IVAC", 1, "dcivac"),
-    (0, 7, 6, 2): SysOp("DC ISW", 1, "nop"),
-    (0, 7, 10, 2): SysOp("DC CSW", 1, "nop"),
-    (0, 7, 14, 2): SysOp("DC CISW", 1, "nop"),
-    (3, 7, 4, 1): SysOp("DC ZVA", 0, "zva", SCTLR_DZE),
-    (3, 7, 10, 1): SysOp("DC CVAC", 0, "dcva", SCTLR_UCI),
-    (3, 7, 11, 1): SysOp("DC CVAU", 0, "dcva", SCTLR_UCI),
-    (3, 7, 12, 1): SysOp("DC CVAP", 0, "dcva", SCTLR_UCI),
-    (3, 7, 13, 1): SysOp("DC CVADP", 0, "dcva", SCTLR_UCI),
-    (3, 7, 14, 1): SysOp("DC CIVAC", 0, "dcva", SCTLR_UCI),
+    (0, 7, 1, 0): SysOp("IC IALLUIS", 1, "ic", traps=(TPU,)),
+    (0, 7, 5, 0): SysOp("IC IALLU", 1, "ic", traps=(TPU,)),
+    (3, 7, 5, 1): SysOp("IC IVAU", 0, "ic", SCTLR_UCI, (TPU,)),
+    (0, 7, 6, 1): SysOp("DC IVAC", 1, "dcivac", traps=(TPCP,)),
+    (0, 7, 6, 2): SysOp("DC ISW", 1, "nop", traps=(TSW,)),
+    (0, 7, 10, 2): SysOp("DC CSW", 1, "nop", traps=(TSW,)),
+    (0, 7, 14, 2): SysOp("DC CISW", 1, "nop", traps=(TSW,)),
+    (3, 7, 4, 1): SysOp("DC ZVA", 0, "zva", SCTLR_DZE, (TDZ,)),
+    (3, 7, 10, 1): SysOp("DC CVAC", 0, "dcva", SCTLR_UCI, (TPCP,)),
+    (3, 7, 11, 1): SysOp("DC CVAU", 0, "dcva", SCTLR_UCI, (TPU,)),
+    (3, 7, 12, 1): SysOp("DC CVAP", 0, "dcva", SCTLR_UCI, (TPCP,)),
+    (3, 7, 13, 1): SysOp("DC CVADP", 0, "dcva", SCTLR_UCI, (TPCP,)),
+    (3, 7, 14, 1): SysOp("DC CIVAC", 0, "dcva", SCTLR_UCI, (TPCP,)),
     (6, 7, 14, 1): SysOp("DC CIPAPA", 3, "nop"),                        # FEAT_RME
 }
 OP1_MIN_EL = {0: 1, 4: 2, 6: 3}
@@ -423,7 +471,8 @@ for _op1, _crm, _names in TLBI_OPS:
         if _name != ".":
             _shared = _name.endswith(("IS", "OS")) or _name in ("RPAOS", "RPALOS")
             SYS_OPS[_op1, 8, _crm, _op2] = SysOp(f"TLBI {_name}", OP1_MIN_EL[_op1],
-                                                 "tlbi_broadcast" if _shared else "tlbi")
+                                                 "tlbi_broadcast" if _shared else "tlbi",
+                                                 traps=(TTLB,) if _op1 == 0 else ())
 
 
 @encoding("1101010100 L 01 op1:3 CRn:4 CRm:4 op2:3 Rt:5")
@@ -431,11 +480,9 @@ def SYS_SYSL(L, op1, CRn, CRm, op2, Rt):
     """SYS (and its aliases DC, IC, TLBI, AT) and SYSL: no SYSL operation is implemented."""
     sysop = None if L else SYS_OPS.get((op1, CRn, CRm, op2))
     if sysop is None:
-        name = encoding_name(1, op1, CRn, CRm, op2)
-        what = f"SYSL X{Rt}, {name}" if L else f"SYS {name}, X{Rt}"
-        return stop(f"system instruction {name} is not implemented: {what}")
+        return unimplemented("system instruction", (1, op1, CRn, CRm, op2), Rt, L)
     src, ends_block = ACTIONS[sysop.action]
     iss = SystemAccessISS(1, op1, CRn, CRm, op2, Rt, 0)
-    return op(guarded(src, sysop.min_el, sysop.el0_trap), ends_block, t=reg_zr(Rt),
-              min_el=sysop.min_el,
-              trap=sysop.el0_trap, iss=iss, at=sysop.name.removeprefix("AT ").lower())
+    return op(guarded(src, sysop.min_el, sysop.el0_trap, traps=sysop.traps), ends_block,
+              t=reg_zr(Rt), min_el=sysop.min_el, trap=sysop.el0_trap, iss=iss,
+              at=sysop.name.removeprefix("AT ").lower())
