@@ -258,6 +258,7 @@ class RecRunner:
             return None
         if exc is None:
             kind = {v: k for k, v in interrupts.VECTOR.items()}[vect]
+            pc = rsi.interrupted_call(rec, core.s.x, pc)
             return self._exit(core, rec, dict(exit_reason=EXIT_OF_INTERRUPT[kind]), pc)
         ec = exc.ec
         if ec == EC_SMC:

@@ -5,13 +5,18 @@ CCA attestation token (CBOR, COSE_Sign1 with ES384 over P-384, implemented here)
 
 `call(ctx)` serves the SMC in the realm's registers `ctx.x` (the CPU's x list while the REC is
 loaded) and returns an Outcome: with `exit` None the realm continues (after the SMC when
-`advance`), otherwise the REC exits to the host with those RmiRecExit fields. Completion of
+`advance`, else it executes the SMC again: how ATTESTATION_TOKEN_CONTINUE signs slice by
+slice), otherwise the REC exits to the host with those RmiRecExit fields. Completion of
 the calls that went to the host (RIPAS change, host call) happens at the next REC entry:
 complete_ripas_change(), complete_host_call().
 
 Result registers (digest 0): x0-x3 are zeroed before a call the RMM answers itself, x4-x7
 keep the caller's values unless they are outputs, x8 and up are untouched (MEASUREMENT_READ
-also writes x8). Calls handed to the host leave every register as the realm set it.
+writes x1-x8). Calls handed to the host leave every register as the realm set it.
+
+Where TF-RMM differs from the RMM specification the specification is followed (digest quirks):
+MEASUREMENT_READ zero-pads the value in x1-x8, REALM_CONFIG writes the whole RsiRealmConfig
+(reserved bytes zero) with the realm's RsiHashAlgorithm, IPA_STATE_SET reads flags bit 0.
 """
 
 import struct
@@ -32,7 +37,6 @@ from .abi import (
     PSCI_SUCCESS,
     SMC_UNKNOWN,
     SVE_HINT,
-    HashAlgorithm,
     RecExitReason,
     Ripas,
     RmiRealmFlags0,
@@ -73,6 +77,7 @@ PSCI_FEATURES_SUPPORTED = frozenset(
     PSCI_CPU_SUSPEND_FIDS + PSCI_CPU_ON_FIDS + PSCI_AFFINITY_INFO_FIDS
     + (PSCI_CPU_OFF, PSCI_SYSTEM_OFF, PSCI_SYSTEM_RESET, PSCI_FEATURES, SMCCC_VERSION))
 
+MEASUREMENT_WORDS = 8                         # a measurement register is 64 bytes
 HOST_CALL_ALIGN = 0x100
 HOST_CALL_GPRS = 31
 REALM_CONFIG_RPV = 0x200
@@ -92,9 +97,11 @@ class RealmCall:
         self.engine, self.realm, self.rec, self.x, self.ich_vtr = engine, realm, rec, x, ich_vtr
 
     def result(self, *values):
-        """x0..x3 = values (zero beyond them): the RMM answers the call itself."""
+        """x0..x3 = values (zero beyond them): the RMM answers the call itself; the realm
+        continues after its SMC."""
         vals = [v & M64 for v in values] + [0] * (4 - len(values))
         self.x[0:4] = vals
+        return Outcome()
 
 
 # --- realm memory through the realm's stage 2 ----------------------------------------------------
@@ -147,10 +154,9 @@ def rsi_measurement_read(c):
     if index >= 5:
         return c.result(RSI_ERROR_INPUT)
     value = c.realm.rim if index == 0 else c.realm.rems[index - 1]
-    words = _words(value, len(value) // 8)
     c.result(RSI_SUCCESS)
-    c.x[1:1 + len(words)] = words
-    c.x[8] = words[7] if len(words) == 8 else 0    # TF-RMM: x5-x7 keep the caller's otherwise
+    # x1-x8 = the 64-byte measurement, unused bytes zero (TF-RMM keeps the caller's x5-x7)
+    c.x[1:9] = _words(value, MEASUREMENT_WORDS)
     return None
 
 
@@ -179,17 +185,22 @@ def buffer_argument(c, ipa, align=GRANULE_SIZE):
     return buf.pa, None
 
 
+def realm_config(realm, ich_vtr):
+    """The RsiRealmConfig page (digest 1.3): ipa_width, hash_algo (RsiHashAlgorithm, the same
+    encoding as the realm's RmiHashAlgorithm; TF-RMM reports SHA-384 as 1), num_aux_planes,
+    gicv3_vtr, ats_plane, rpv; reserved bytes zero (TF-RMM leaves them as they were)."""
+    page = bytearray(GRANULE_SIZE)
+    struct.pack_into("<QB", page, 0x00, realm.s2.ipa_bits, realm.algorithm)
+    struct.pack_into("<QIxxxxQ", page, 0x10, 0, ich_vtr & 0xFFFF_FFFF, 0)
+    page[REALM_CONFIG_RPV:REALM_CONFIG_RPV + 64] = bytes(realm.rpv).ljust(64, b"\0")[:64]
+    return bytes(page)
+
+
 def rsi_realm_config(c):
     pa, refused = buffer_argument(c, c.x[1])
     if refused:
         return refused
-    r = c.realm
-    hash_algo = 0 if r.algorithm == HashAlgorithm.SHA_256 else 1    # TF-RMM quirk for SHA-384
-    write = c.engine.platform.write
-    write(pa, struct.pack("<QB", r.s2.ipa_bits, hash_algo), PAS_REALM)
-    write(pa + 0x10, struct.pack("<QI", 0, c.ich_vtr & 0xFFFF_FFFF), PAS_REALM)
-    write(pa + 0x20, struct.pack("<Q", 0), PAS_REALM)            # ats_plane
-    write(pa + REALM_CONFIG_RPV, bytes(r.rpv).ljust(64, b"\0")[:64], PAS_REALM)
+    c.engine.platform.write(pa, realm_config(c.realm, c.ich_vtr), PAS_REALM)
     return c.result(RSI_SUCCESS)
 
 
@@ -202,7 +213,9 @@ def rsi_ipa_state_set(c):
     base, top, ripas, flags = c.x[1:5]
     if ripas > Ripas.RAM or not _range_ok(c.realm, base, top):
         return c.result(RSI_ERROR_INPUT)
-    c.rec.request_ripas_change(base, top, ripas, change_destroyed=flags == 1)
+    # RsiRipasChangeFlags.destroyed is bit 0, the other bits are reserved (TF-RMM compares the
+    # whole of x4 with 1)
+    c.rec.request_ripas_change(base, top, ripas, change_destroyed=bool(flags & 1))
     c.result(RSI_SUCCESS, top)
     return Outcome(dict(exit_reason=RecExitReason.RIPAS_CHANGE, ripas_base=base, ripas_top=top,
                         ripas_value=ripas))
@@ -244,18 +257,33 @@ def rsi_host_call(c):
 
 # --- attestation (digest sections 5, 6; the token itself: attestation.py) -----------------------
 
+SIGN_SLICES = 16        # the realm token is signed in this many slices (TF-RMM: COSE sign steps)
+
+
 class Attestation:
-    """A REC's token retrieval (digest 6): claims snapshotted by INIT, the token built on the
-    first CONTINUE that copies, `copied` bytes delivered so far."""
+    """A REC's token retrieval (digest 6): the claims INIT snapshotted, the signing slices left,
+    the CCA token once signed, `copied` bytes delivered so far. `signing` is set while a
+    CONTINUE runs its slices: between two of them the CPU may take an interrupt
+    (interrupted_call)."""
 
     def __init__(self, claims):
         self.claims, self.token, self.copied = claims, None, 0
+        self.unsigned, self.signing = SIGN_SLICES, False
 
 
 def rsi_attestation_token_init(c):
     challenge = struct.pack("<8Q", *c.x[1:9])
     c.rec.attestation = Attestation(realm_claims(c.realm, challenge))
     return c.result(RSI_SUCCESS, CCA_TOKEN_BUFFER)
+
+
+def sign_slice(state):
+    """One slice of the signing; the last one signs the realm token and builds the CCA token.
+    Whether the token is complete."""
+    state.unsigned -= 1
+    if state.unsigned == 0:
+        state.token = cca_token(state.claims)
+    return state.token is not None
 
 
 def rsi_attestation_token_continue(c):
@@ -266,13 +294,18 @@ def rsi_attestation_token_continue(c):
     state = getattr(c.rec, "attestation", None)
     if state is None:
         return c.result(RSI_ERROR_STATE)
+    if state.token is None:
+        # One slice per execution of the SMC, the realm's registers untouched: the CPU runs
+        # the next slice unless it takes an interrupt first (TF-RMM checks ISR_EL1 after
+        # each slice), which ends this call as RSI_INCOMPLETE (interrupted_call).
+        state.signing = not sign_slice(state)
+        if state.signing:
+            return Outcome(advance=False)
     pa, refused = buffer_argument(c, ipa)
     if refused:
         return refused
     if size == 0:
         return c.result(RSI_INCOMPLETE, 0)
-    if state.token is None:
-        state.token = cca_token(state.claims)
     chunk = state.token[state.copied:state.copied + size]
     c.engine.platform.write(pa + offset, chunk, PAS_REALM)
     state.copied += len(chunk)
@@ -280,6 +313,19 @@ def rsi_attestation_token_continue(c):
         return c.result(RSI_INCOMPLETE, len(chunk))
     c.rec.attestation = None
     return c.result(RSI_SUCCESS, len(chunk))
+
+
+def interrupted_call(rec, x, pc):
+    """The REC at `pc` exits for a physical interrupt (realm registers `x`): if that is
+    between two signing slices of its CONTINUE, the call ends as TF-RMM ends it when ISR_EL1
+    shows an interrupt pending (digest 6): x0 = RSI_INCOMPLETE, x1 = 0, the signing progress
+    kept, the REC resumes after the SMC. Returns the PC the REC resumes at."""
+    state = getattr(rec, "attestation", None)
+    if state is None or not state.signing:
+        return pc
+    state.signing = False
+    x[0:4] = [RSI_INCOMPLETE, 0, 0, 0]
+    return (pc + 4) & M64
 
 
 RSI_HANDLERS = {
