@@ -194,3 +194,17 @@ def test_hcr_el2_traps_el1_register_accesses_to_el2(insn, hcr, iss_low):
     cpu2 = Cpu(el=1)                                      # without the trap bit: no trap
     program(cpu2, 1, "nonsecure", insn)
     assert cpu2.run(count=1).reason == "count"
+
+
+def test_return_to_el1_is_illegal_while_hcr_el2_tge_is_set():
+    # AArch64.IllegalExceptionReturn: EL2 enabled and HCR_EL2.TGE = 1 make EL1 unusable, so an
+    # ERET from EL2 to EL1h sets PSTATE.IL and stays at EL2.
+    cpu = Cpu(el=2)
+    cpu.map(0x80000, 0x1000)
+    cpu.write(0x80000, (0xD69F03E0).to_bytes(4, "little"))           # ERET
+    for name, value in dict(pc=0x80000, hcr_el2=1 << 27 | 1 << 31, spsr_el2=0b0101,
+                            elr_el2=0x80800, vbar_el2=0x4000).items():
+        cpu.set_reg(name, value)
+    result = cpu.run(count=2)
+    assert (result.reason, result.ec) == ("exception", 0x0E)   # Illegal Execution state
+    assert cpu.reg("currentel") >> 2 == 2 and cpu.reg("elr_el2") == 0x80800

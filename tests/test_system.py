@@ -230,14 +230,14 @@ def test_maintenance_matches_unicorn(op1, crn, crm, op2):
     assert problems == []
 
 
-ZVA_LOOP = [  # 250 iterations of DC ZVA over the data region, CFINV, DMB, NOP, AXFLAG, ISB, CLREX
-    0xD280_1F40, 0xD2A0_0207, 0xD50B_7427, 0x9101_00E7, 0xD500_401F, 0xD503_3BBF, 0xD503_201F,
+ZVA_LOOP = [  # 500 iterations of DC ZVA over the data region, CFINV, DMB, NOP, AXFLAG, ISB, CLREX
+    0xD280_3E80, 0xD2A0_0207, 0xD50B_7427, 0x9101_00E7, 0xD500_401F, 0xD503_3BBF, 0xD503_201F,
     0xD500_405F, 0xD503_3FDF, 0xD503_3F5F, 0xF100_0400, 0x54FF_FEE1, 0xD503_201F]
 
 
 def test_system_instructions_in_translated_blocks_match_unicorn():
     oracle = max_oracle()
-    assert check(oracle, ZVA_LOOP, State.random(random.Random(29)), 2 + 250 * 10 + 1) == []
+    assert check(oracle, ZVA_LOOP, State.random(random.Random(29)), 2 + 500 * 10 + 1) == []
     assert oracle.cpu.core.block_by_code
 
 

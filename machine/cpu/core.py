@@ -172,7 +172,7 @@ class Core:
         """Entries start as profiling trampolines running the tier-1 closure; at HOT executions
         an entry is replaced by the block translated from there."""
         code = self.pages.get(key) or self._new_page(key)
-        fast = [_misaligned] * PAGE_SIZE
+        fast = [_misaligned] * PAGE_SIZE + _LEAVING      # indexed as in _new_page
         counts = {}
 
         def profile(pc):
@@ -217,13 +217,13 @@ class Core:
     def invalidate_page(self, pa_page):
         for fp_ok in (False, True):
             _retire(self.pages.pop((pa_page, fp_ok), None))
-            self.fast_pages.pop((pa_page, fp_ok), None)
+            _retire(self.fast_pages.pop((pa_page, fp_ok), None))
         self.itlb.clear()
         self.fitlb.clear()
 
     def flush_code(self):
         """IC IALLU and friends: forget every decoded instruction."""
-        for code in self.pages.values():
+        for code in (*self.pages.values(), *self.fast_pages.values()):
             _retire(code)
         self.pages.clear()
         self.fast_pages.clear()
@@ -369,11 +369,17 @@ class Core:
         done = 0
         try:
             while done + s.block_extra <= stop_at:
-                code = fitlb.get(pc >> PAGE_SHIFT)
-                if code is None:
-                    code = fast_list(pc)
-                pc = code[pc & PAGE_MASK](pc)
-                done += 1
+                base = pc ^ (pc & PAGE_MASK)
+                code = fitlb.get(pc >> PAGE_SHIFT) or fast_list(pc)
+                try:
+                    while done + s.block_extra <= stop_at:
+                        pc = code[pc ^ base](pc)
+                        done += 1
+                except _PageExit:
+                    pass
+                except IndexError:              # as in _loop
+                    if pc ^ base < PAGE_SIZE:
+                        raise
         except (GuestException, LoopExit, MachineStop, Recheck) as event:
             return pc, done, event, self._raising_block(event.__traceback__)
         return pc, done, None, None

@@ -244,6 +244,9 @@ def IllegalReturn(s, spsr):
         return True
     if s.el == 3 and target_el < 3 and security_state(s, target_el) is None:
         return True                   # SCR_EL3.{NSE,NS} = {1,0} is reserved
+    if target_el == 1 and s.have_el2 and (s.sr.get("hcr_el2", 0) >> 27) & 1 and \
+            (security_state(s, 1) != SECURE or (s.sr.get("scr_el3", 0) >> 18) & 1):
+        return True                   # HCR_EL2.TGE with EL2 enabled for the target: no EL1
     return target_el == 2 and s.el == 3 and security_state(s, 2) == SECURE and \
         not (s.sr.get("scr_el3", 0) >> 18) & 1    # Secure EL2 not enabled
 

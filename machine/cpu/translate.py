@@ -6,7 +6,8 @@ costs one factory call that binds its field values.
 
 Names visible to every template:
 - ENV: the CPU state `s`, its register lists `X` (see state.py) and `V`, the MMU `M` and its
-  fast accessors rd8..rd128 / wr8..wr128 and, for pairs, rd32x2/rd64x2 / wr32x2/wr64x2;
+  fast accessors rd8..rd128 / wr8..wr128 and, for pairs, rd32x2/rd64x2 / wr32x2/wr64x2, and
+  the `get` of its read and write soft TLBs (rtlb_get, wtlb_get: see isa/ldst.py);
 - RUNTIME: the pseudocode helpers and exception classes that ISA modules register with
   `runtime`.
 """
@@ -20,7 +21,8 @@ from .bits import COND_MASK
 from .decode import template_params
 
 ENV = ("s", "X", "V", "M", "rd8", "rd16", "rd32", "rd64", "rd128",
-       "wr8", "wr16", "wr32", "wr64", "wr128", "rd32x2", "rd64x2", "wr32x2", "wr64x2")
+       "wr8", "wr16", "wr32", "wr64", "wr128", "rd32x2", "rd64x2", "wr32x2", "wr64x2",
+       "rtlb_get", "wtlb_get")
 
 RUNTIME = {name: getattr(bits, name) for name in dir(bits) if not name.startswith("_")}
 RUNTIME.update({name: getattr(exceptions, name) for name in dir(exceptions)
@@ -39,7 +41,7 @@ def runtime(obj):
 def env_of(s, mmu):
     return (s, s.x, s.v, mmu, mmu.rd8, mmu.rd16, mmu.rd32, mmu.rd64, mmu.rd128,
             mmu.wr8, mmu.wr16, mmu.wr32, mmu.wr64, mmu.wr128, mmu.rd32x2, mmu.rd64x2,
-            mmu.wr32x2, mmu.wr64x2)
+            mmu.wr32x2, mmu.wr64x2, mmu.rtlb.get, mmu.wtlb.get)
 
 
 _FACTORIES = {}

@@ -16,12 +16,15 @@ CONSTRAINED UNPREDICTABLE choices (where QEMU's choice is one the Arm ARM allows
   first element for general-purpose registers and the second one for SIMD&FP registers.
 """
 
+import struct
 from typing import NamedTuple
+
+from machine.memory.bus import PAGE_MASK, PAGE_SHIFT
 
 from ..bits import SignExtend
 from ..decode import Unallocated, encoding, insn, template_params
 from ..state import reg_sp, reg_zr, reg_zw
-from ..translate import runtime
+from ..translate import RUNTIME, runtime
 
 M64 = "0xFFFFFFFFFFFFFFFF"
 
@@ -121,16 +124,56 @@ def UnprivilegedAccess(s):
     return s.el == 1 and not s.uao
 
 
+def Extended(op, value):
+    """The register value of a load of `op` that read `value` (sign-extended for LDRS*)."""
+    if not op.signed:
+        return value
+    sign = 1 << (8 * op.size - 1)
+    return f"(({value} ^ {sign:#x}) - {sign:#x}) & {(1 << op.signed) - 1:#x}"
+
+
 def LoadValue(op, addr, unprivileged=False):
     """Expression for the register value `op` loads from `addr`."""
     if unprivileged:
-        value = f"M.slow_read({addr}, {op.size}, UnprivilegedAccess(s))"
-    else:
-        value = f"rd{8 * op.size}({addr})"
-    if op.signed:
-        sign = 1 << (8 * op.size - 1)
-        value = f"(({value} ^ {sign:#x}) - {sign:#x}) & {(1 << op.signed) - 1:#x}"
-    return value
+        return Extended(op, f"M.slow_read({addr}, {op.size}, UnprivilegedAccess(s))")
+    return Extended(op, f"rd{8 * op.size}({addr})")
+
+
+# An access of up to 8 bytes is written out inline where it hits the soft TLB aligned (what
+# the MMU's rd/wr accessors would do, without the call); anything else calls them.
+LE_UNPACK = {2: "LE_U16", 4: "LE_U32", 8: "LE_U64"}
+LE_PACK = {2: "LE_P16", 4: "LE_P32", 8: "LE_P64"}
+for _size, _name in LE_UNPACK.items():
+    RUNTIME[_name] = struct.Struct("<" + " HIQ"[_size.bit_length() - 1]).unpack_from
+    RUNTIME[LE_PACK[_size]] = struct.Struct("<" + " HIQ"[_size.bit_length() - 1]).pack_into
+
+
+def TlbHit(size):
+    """The condition under which `_e`, the soft-TLB entry of `_va` (see mmu.py), serves a
+    `size`-byte access directly."""
+    return "_e is not None" + (f" and not _va & {size - 1}" if size > 1 else "")
+
+
+HOST = f"_e[0], _e[1] + (_va & {PAGE_MASK:#x})"     # the access's buffer and offset in it
+
+
+def InlineLoad(op, addr, target):
+    size = op.size
+    fast = f"_e[0][_e[1] + (_va & {PAGE_MASK:#x})]" if size == 1 else \
+        f"{LE_UNPACK[size]}({HOST})[0]"
+    value = f"({fast} if {TlbHit(size)} else rd{8 * size}(_va))"
+    return (f"_va = {addr}\n_e = rtlb_get(_va >> {PAGE_SHIFT})\n"
+            f"{target} = {Extended(op, value)}\n")
+
+
+def InlineStore(op, addr, value):
+    size = op.size
+    if op.fp or size < 8:
+        value = f"{value} & {(1 << 8 * size) - 1:#x}"
+    fast = f"_e[0][_e[1] + (_va & {PAGE_MASK:#x})] = {value}" if size == 1 else \
+        f"{LE_PACK[size]}({HOST}, {value})"
+    return (f"_va = {addr}\n_e = wtlb_get(_va >> {PAGE_SHIFT})\n"
+            f"if {TlbHit(size)}:\n    {fast}\nelse:\n    wr{8 * size}(_va, {value})\n")
 
 
 def Reg(op, field="t"):
@@ -145,12 +188,18 @@ def RegIndex(op, r):
 
 
 def Transfer(op, addr, field="t", unprivileged=False):
-    """The statement moving register `field` to or from memory at `addr`."""
-    if op.load:
-        return f"{Reg(op, field)} = {LoadValue(op, addr, unprivileged)}\n"
+    """The statements moving register `field` to or from memory at `addr`."""
     if unprivileged:
+        if op.load:
+            return f"{Reg(op, field)} = {LoadValue(op, addr, unprivileged)}\n"
         return f"M.slow_write({addr}, {op.size}, {Reg(op, field)}, UnprivilegedAccess(s))\n"
-    return f"wr{8 * op.size}({addr}, {Reg(op, field)})\n"
+    if op.size > 8:
+        if op.load:
+            return f"{Reg(op, field)} = {LoadValue(op, addr)}\n"
+        return f"wr{8 * op.size}({addr}, {Reg(op, field)})\n"
+    if op.load:
+        return InlineLoad(op, addr, Reg(op, field))
+    return InlineStore(op, addr, Reg(op, field))
 
 
 def SingleRegister(op, Rt, Rn, mode, unprivileged=False, **params):
