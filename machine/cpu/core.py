@@ -422,9 +422,10 @@ class Core:
 
     # --- debugging ----------------------------------------------------------------------------
 
-    def add_watchpoint(self, va, length, kind):
-        """Stop after an access of `kind` ('r', 'w' or 'a') touching [va, va + length)."""
-        self.mmu.add_watchpoint(va, length, kind)
+    def add_watchpoint(self, va, length, kind, scope=None):
+        """Stop after an access of `kind` ('r', 'w' or 'a') touching [va, va + length), made
+        where `scope` matches (Mmu.add_watchpoint)."""
+        self.mmu.add_watchpoint(va, length, kind, scope)
         self.flush_tlb()
 
     def remove_watchpoint(self, va, length, kind):

@@ -70,7 +70,7 @@ class Mmu:
         self.rtlb = {}
         self.wtlb = {}
         self.xtlb = {}
-        self.watchpoints = []       # (start, end, kinds) in virtual addresses
+        self.watchpoints = []       # (start, end, kinds, scope), virtual addresses
         self.watch_pages = set()
         self.watch_hit = None       # (address, 'r' or 'w') of the last watched access
         self.gpc = GranuleProtection(bus, state.sr)
@@ -138,24 +138,30 @@ class Mmu:
 
     # --- watchpoints --------------------------------------------------------------------------
 
-    def add_watchpoint(self, va, length, kind):
-        self.watchpoints.append((va, va + max(length, 1), kind))
+    def add_watchpoint(self, va, length, kind, scope=None):
+        """Watch accesses of `kind` ('r', 'w' or 'a') to [va, va + length) made where
+        `scope.state_match(state)` holds (None: by any context)."""
+        self.watchpoints.append((va, va + max(length, 1), kind, scope))
         self._watch_pages()
 
     def remove_watchpoint(self, va, length, kind):
-        entry = (va, va + max(length, 1), kind)
-        if entry in self.watchpoints:
-            self.watchpoints.remove(entry)
+        """Remove one watchpoint of `kind` on [va, va + length), whatever its scope."""
+        key = (va, va + max(length, 1), kind)
+        for entry in self.watchpoints:
+            if entry[:3] == key:
+                self.watchpoints.remove(entry)
+                break
         self._watch_pages()
 
     def _watch_pages(self):
-        self.watch_pages = {page for start, end, _ in self.watchpoints
+        self.watch_pages = {page for start, end, _, _ in self.watchpoints
                             for page in range(start >> PAGE_SHIFT, ((end - 1) >> PAGE_SHIFT) + 1)}
 
     def _check_watch(self, va, size, acc):
         kind = "w" if acc == WRITE else "r"
-        for start, end, kinds in self.watchpoints:
-            if va < end and start < va + size and (kinds == "a" or kinds == kind):
+        for start, end, kinds, scope in self.watchpoints:
+            if va < end and start < va + size and kinds in ("a", kind) \
+                    and (scope is None or scope.state_match(self.s)):
                 self.watch_hit = (max(va, start), kind)
 
     def check_alignment(self, va, size, acc):

@@ -15,7 +15,8 @@ host's state saved at its REC_ENTER: the REC runner (machine.rec_runner) keeps t
 index, in `running` (the Rec) and `saved_host` (the host's HostContext).
 
 Run control drives the machine's deterministic scheduler one round at a time (Machine.step):
-breakpoints and watchpoints are set on every CPU and report the context that hit them, a
+breakpoints and watchpoints are set on every CPU and report the context that hit them (a
+watchpoint matches the accesses of the regime of the context it was set in: WatchScope), a
 single step runs one instruction on the CPU of the stepped context (the others stay where
 they are), Ctrl-C stops every CPU (stopping is not stepping), and the machine's exit is the
 program's exit (gdb's W packet with the exit status of `fvp-rme run`).
@@ -47,6 +48,8 @@ from .target import (
     CpuTarget,
     MemoryAccessError,
     StopEvent,
+    WatchpointError,
+    WatchScope,
     debug_translate,
 )
 
@@ -456,8 +459,22 @@ class MachineTarget:
             core.breakpoints.discard(addr)
 
     def add_watchpoint(self, thread, addr, length, kind):
+        scope = self.watch_scope(thread)
         for core in self.machine.cores:
-            core.add_watchpoint(addr, length, kind)
+            core.add_watchpoint(addr, length, kind, scope)
+
+    def watch_scope(self, thread):
+        """The accesses a watchpoint set in `thread` matches: those of the context's regime,
+        on any CPU (a REC's: Realm EL1/EL0 with its realm's VMID; a CPU's hyp thread: its
+        security state and EL, or the host's at REC_ENTER)."""
+        try:
+            view = self._view(thread)
+        except MemoryAccessError as exc:
+            raise WatchpointError(str(exc)) from None
+        if view.walker is None:
+            raise WatchpointError("the rmm context has physical addresses only: watch in a "
+                                  "REC's or a CPU's thread")
+        return WatchScope.of(view.state)
 
     def remove_watchpoint(self, thread, addr, length, kind):
         for core in self.machine.cores:

@@ -33,6 +33,7 @@ from .target import (
     WATCHPOINT,
     MemoryAccessError,
     StopEvent,
+    WatchpointError,
 )
 
 log = logging.getLogger("machine.gdbstub")
@@ -87,6 +88,8 @@ class Session:
         self.detached = False
         self.breakpoints = set()    # (type, address) of Z0/Z1
         self.watchpoints = []       # (type, address, length) of Z2/Z3/Z4
+        self.watch_threads = {}     # (type, address, length) -> the thread it belongs to
+        self.read_threads = {}      # (address, length) -> thread of its first m (watch_thread)
         self.watch_step = None      # thread stopped by a watchpoint, until it resumes
         self.threads_xml = b""
 
@@ -220,6 +223,10 @@ class Session:
             self.report(server.last_stop)
             return None
         self.watch_step = None
+        # gdb has inserted every watchpoint it keeps before resuming: forget the others
+        self.watch_threads = {key: tid for key, tid in self.watch_threads.items()
+                              if key in self.watchpoints}
+        self.read_threads.clear()
         server.resume(actions)
         return None
 
@@ -333,9 +340,10 @@ class Session:
             return E_INVAL
         if length == 0:
             return b""
+        tid = self.general_thread()
+        self.read_threads.setdefault((addr, length), tid)     # see watch_thread
         try:
-            data = self.server.target.read_memory(self.general_thread(), addr, length,
-                                                  self.memory_pas())
+            data = self.server.target.read_memory(tid, addr, length, self.memory_pas())
         except MemoryAccessError as exc:
             log.debug("memory read %#x+%#x: %s", addr, length, exc)
             return E_FAULT
@@ -392,22 +400,46 @@ class Session:
             return E_INVAL
         key = (type_, addr, length)
         if insert and key not in self.watchpoints:
-            target.add_watchpoint(tid, addr, length, Z_WATCH[type_])
+            tid = self.watch_thread(key, tid)
+            try:
+                target.add_watchpoint(tid, addr, length, Z_WATCH[type_])
+            except WatchpointError as exc:
+                log.debug("watchpoint refused: %s", exc)
+                return E_INVAL
+            self.watch_threads[key] = tid
             self.watchpoints.append(key)
         elif not insert and key in self.watchpoints:
-            target.remove_watchpoint(tid, addr, length, Z_WATCH[type_])
+            target.remove_watchpoint(self.watch_threads[key], addr, length, Z_WATCH[type_])
             self.watchpoints.remove(key)
         return b"OK"
+
+    def watch_thread(self, key, selected):
+        """The context a watchpoint belongs to. gdb does not say which thread a watchpoint
+        was set in: it removes its watchpoints at every stop and inserts them again when it
+        resumes, with the thread it selected last, which is the thread that stopped when gdb
+        first steps that one over a breakpoint. But setting a watchpoint gdb reads the
+        watched bytes through the thread the user selected, and gdb selects a thread other
+        than the one that stopped only for the user. So a new watchpoint belongs to the
+        thread that first read exactly its bytes since gdb resumed or selected such a thread
+        (else to the selected thread), and keeps it while the thread lives and gdb keeps the
+        watchpoint."""
+        tid = self.watch_threads.get(key)
+        if tid in self.thread_ids():
+            return tid
+        return self.read_threads.get(key[1:], selected)
 
     def remove_all_points(self):
         target = self.server.target
         tid = self.general_thread()
         for type_, addr in sorted(self.breakpoints):
             target.remove_breakpoint(tid, addr, Z_BREAK[type_])
-        for type_, addr, length in self.watchpoints:
-            target.remove_watchpoint(tid, addr, length, Z_WATCH[type_])
+        for key in self.watchpoints:
+            type_, addr, length = key
+            target.remove_watchpoint(self.watch_threads[key], addr, length, Z_WATCH[type_])
         self.breakpoints.clear()
         self.watchpoints.clear()
+        self.watch_threads.clear()
+        self.read_threads.clear()
 
     def p_H(self, text, payload):
         if len(text) < 3 or text[1] not in "gc":
@@ -416,6 +448,8 @@ class Session:
         if tid not in (0, -1) and tid not in self.thread_ids():
             return E_INVAL
         if text[1] == "g":
+            if tid not in (0, -1, self.stop_thread()):
+                self.read_threads.clear()       # the user selected a thread: see watch_thread
             self.g_thread = tid
         else:
             self.c_thread = tid

@@ -83,6 +83,40 @@ class MemoryAccessError(Exception):
     not RAM). The message says why."""
 
 
+class WatchpointError(Exception):
+    """A watchpoint the target cannot set in the context asked for. The message says why."""
+
+
+def vmid(state):
+    """The VMID of `state`'s stage 2: VTTBR_EL2.VMID, 16 bits when VTCR_EL2.VS is 1, else 8."""
+    vttbr = state.sr.get("vttbr_el2", 0) >> 48
+    return vttbr if (state.sr.get("vtcr_el2", 0) >> 19) & 1 else vttbr & 0xFF
+
+
+class WatchScope(NamedTuple):
+    """The accesses a watchpoint set in a debug context matches, besides its addresses: those
+    made in that context's translation regime, as a debugger programs the watchpoint for it
+    (Arm ARM D2.10, AArch64.StateMatch): DBGWCR<n>_EL1.SSC selects the security state,
+    HMC/PAC the ELs of the regime (EL2 alone, EL3 alone, or EL1 and EL0), and an EL1&0
+    regime is a guest's, so the watchpoint is linked to a VMID match breakpoint
+    (DBGBCR<n>_EL1.BT 0b1001) on its VMID. `state_match` is what Mmu.add_watchpoint calls."""
+
+    security: str
+    els: tuple
+    vmid: int | None
+
+    @classmethod
+    def of(cls, state):
+        """The scope of the regime `state` (a CpuState, live or saved) runs in."""
+        if state.el >= 2:
+            return cls(state.security, (state.el,), None)
+        return cls(state.security, (0, 1), vmid(state))
+
+    def state_match(self, state):
+        return state.security == self.security and state.el in self.els \
+            and (self.vmid is None or vmid(state) == self.vmid)
+
+
 @runtime_checkable
 class DebugTarget(Protocol):
     """The interface the gdb stub drives (see docs/gdb.md, "Writing a target").
@@ -122,7 +156,11 @@ class DebugTarget(Protocol):
     def remove_breakpoint(self, thread: int, addr: int, kind: str) -> None: ...
 
     def add_watchpoint(self, thread: int, addr: int, length: int, kind: str) -> None:
-        """Stop after an access of kind 'r', 'w' or 'a' touching [addr, addr + length)."""
+        """Stop after an access of kind 'r', 'w' or 'a' touching [addr, addr + length) made
+        in the context `thread` belongs to (a target with several regimes matches accesses
+        in that context's regime: WatchScope); the server passes the thread gdb had selected
+        when it first inserted the watchpoint. Raises WatchpointError if the context has no
+        virtual addresses to watch."""
 
     def remove_watchpoint(self, thread: int, addr: int, length: int, kind: str) -> None: ...
 

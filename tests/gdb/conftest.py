@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 PROGRAM_DIR = Path(__file__).resolve().parent / "program"
+TEST_PROGRAM = object()         # the gdb fixture's default ELF: tests/gdb/program, built once
 REPO = Path(__file__).resolve().parents[2]
 CFLAGS = ["-g", "-O0", "-fno-omit-frame-pointer", "-ffreestanding", "-nostdlib", "-static",
           "-fno-pie", "-no-pie", "-mstrict-align", "-mgeneral-regs-only",
@@ -268,10 +269,14 @@ def stub(program):
 
 
 @pytest.fixture
-def gdb(program):
+def gdb(request):
+    """Starts gdb-multiarch on an ELF file (default: the test program, built on first use)
+    or on none (None)."""
     sessions = []
 
-    def start(elf=program):
+    def start(elf=TEST_PROGRAM):
+        if elf is TEST_PROGRAM:
+            elf = request.getfixturevalue("program")
         g = Gdb(elf)
         sessions.append(g)
         return g

@@ -21,7 +21,7 @@ from machine.cpu.gpc import PAS_NONSECURE, PAS_REALM
 from machine.gdbstub import GdbServer, MemoryAccessError, RegisterWriteError
 from machine.gdbstub.machine_target import FIRST_REC_THREAD, RMM_THREAD, MachineTarget
 from machine.gdbstub.monitor import BUILTINS, MonitorRegistry, MonitorRequest
-from machine.gdbstub.target import BREAKPOINT, EXITED, STEP
+from machine.gdbstub.target import BREAKPOINT, EXITED, STEP, WATCHPOINT, WatchpointError
 from machine.rmm.abi import (
     Fid,
     MemReq,
@@ -96,16 +96,23 @@ class Fvp:
 
 
 @pytest.fixture
-def fvp(board_elf):
+def fvp_of():
+    """Starts `fvp-rme run --kernel ELF ...` (Fvp), stopped at the end of the test."""
     started = []
 
-    def start(*extra):
-        f = Fvp(board_elf, *extra)
+    def start(elf, *extra):
+        f = Fvp(elf, *extra)
         started.append(f)
         return f
     yield start
     for f in started:
         f.stop()
+
+
+@pytest.fixture
+def fvp(fvp_of, board_elf):
+    """Starts the board test program under `fvp-rme run`."""
+    return lambda *extra: fvp_of(board_elf, *extra)
 
 
 def continue_output(gdb, timeout=30):
@@ -219,18 +226,22 @@ def code(*words):
     return b"".join(w.to_bytes(4, "little") for w in flat)
 
 
-# The realm: x7 = 41, x7 += 1, nop, spin
+# The realm: x7 = 41, x7 += 1, nop, spin; TEXT after it
 REALM_PROGRAM = code(movz(7, 41), 0x910004E7, NOP, B_SELF)
+REALM_IMAGE = REALM_PROGRAM + TEXT.encode()
 
 
 SPIN = code(B_SELF)
 VERSION_CALL = code(mov_imm(0, Fid.VERSION), mov_imm(1, 0x20000), SMC)
 
 
+def rec_enter(rec, run):
+    return code(mov_imm(0, Fid.REC_ENTER), mov_imm(1, rec), mov_imm(2, run), SMC)
+
+
 def host_program(rec, run):
     """CPU 0 at NS-EL2: RMI_VERSION, then RMI_REC_ENTER of `rec`, then spin."""
-    return VERSION_CALL + code(mov_imm(0, Fid.REC_ENTER), mov_imm(1, rec), mov_imm(2, run),
-                               SMC, B_SELF)
+    return VERSION_CALL + rec_enter(rec, run) + SPIN
 
 
 class RmiHost:
@@ -264,11 +275,13 @@ class RmiHost:
     def ns_write(self, pa, data):
         self.platform.write(pa, data, PAS_NONSECURE)
 
-    def realm(self):
-        """An active realm: one measured DATA page at IPA (REALM_PROGRAM, then TEXT at +16)
-        and a runnable REC 0 starting there. Returns (rd, data PA, Rec, run page)."""
-        self.ok(Fid.VERSION, 0x20000)
-        self.ok(Fid.RMM_ACTIVATE)
+    def realm(self, image=REALM_IMAGE):
+        """An active realm: one measured DATA page at IPA holding `image` (REALM_PROGRAM,
+        then TEXT at +16) and a runnable REC 0 starting there. Returns (rd, data PA, Rec, run
+        page)."""
+        if not self.rmm.realms:
+            self.ok(Fid.VERSION, 0x20000)
+            self.ok(Fid.RMM_ACTIVATE)
         params, list_page, run = self.alloc(), self.alloc(), self.alloc()
         roots, rd = self.delegated(2, 2 * G), self.delegated()
         self.ns_write(params, build(RmiRealmParams, s2sz=40, num_bps=1, num_wps=1,
@@ -277,7 +290,7 @@ class RmiHost:
         self.ok(Fid.RTT_CREATE, rd, self.delegated(), IPA, 2)
         self.ok(Fid.RTT_CREATE, rd, self.delegated(), IPA, 3)
         src, data = self.alloc(), self.delegated()
-        self.ns_write(src, REALM_PROGRAM + TEXT.encode())
+        self.ns_write(src, image)
         self.ok(Fid.RTT_DATA_MAP_INIT, rd, data, IPA, src, 1)
         rec = self.delegated()
         self.ns_write(params, build(RmiRecParams, flags=1, mpidr=0, pc=IPA,
@@ -323,18 +336,30 @@ def monitor(target, line, thread=1):
 
 
 @pytest.fixture
-def served(realm_machine, gdb):
+def serve_gdb(gdb):
+    """serve_gdb(machine): the machine served in a thread, a gdb connected to it (killed at
+    the end of the test)."""
+    sessions = []
+
+    def start(machine):
+        server = GdbServer(MachineTarget(machine), "127.0.0.1", 0)
+        serving = threading.Thread(target=server.serve_forever, daemon=True)
+        serving.start()
+        g = gdb(None)
+        g.connect(f"127.0.0.1:{server.port}")
+        sessions.append((g, serving))
+        return g
+    yield start
+    for g, serving in sessions:
+        g.console("kill")
+        serving.join(10)
+        assert not serving.is_alive()
+
+
+@pytest.fixture
+def served(realm_machine, serve_gdb):
     """The realm machine served in a thread, a gdb connected to it."""
-    machine = realm_machine[0]
-    server = GdbServer(MachineTarget(machine), "127.0.0.1", 0)
-    serving = threading.Thread(target=server.serve_forever, daemon=True)
-    serving.start()
-    g = gdb(None)
-    g.connect(f"127.0.0.1:{server.port}")
-    yield g
-    g.console("kill")
-    serving.join(10)
-    assert not serving.is_alive()
+    return serve_gdb(realm_machine[0])
 
 
 @pytest.mark.gdb
@@ -552,3 +577,139 @@ def test_symbol_helper_loads_host_and_realm_symbols():
         capture_output=True, text=True, timeout=60)
     assert "realm_main\" is a function at address 0x8" in out.stdout
     assert "\"main\" is a function at address 0x84" in out.stdout
+
+
+# --- watchpoints belong to the context they are set in ----------------------------------------
+
+SHARED = IPA + 0x100            # a realm variable's VA, and the same VA in the host's own space
+STR_X10_X9 = 0xF900012A         # str x10, [x9]
+PSCI_SYSTEM_OFF = 0x8400_0008
+INTERACTIVE_HOST = REPO / "images" / "host" / "host-interactive.elf"
+SYMBOL_HELPER = REPO / "scripts" / "fvp-rme-gdb.py"
+SMP_CONTEXT = 0x5A5A            # stubs/realm/smp.c: what REC 1 stores in `reported`
+
+
+def store(value):
+    """x9 = SHARED, x10 = value, str x10, [x9]."""
+    return code(mov_imm(9, SHARED), movz(10, value), STR_X10_X9)
+
+
+# A realm stores 2 at SHARED (stage 1 is off: its IPA) and powers off (a REC exit).
+WATCH_REALM = store(2) + code(mov_imm(0, PSCI_SYSTEM_OFF), SMC, B_SELF)
+
+
+def watch_host(machine, entries):
+    """CPU 0's program at NS-EL2 (stage 1 off): store 1 at SHARED, REC_ENTER each (Rec, run
+    page) of `entries` in turn, store 3, spin. Returns (address of the first REC_ENTER,
+    address of the spin)."""
+    head = store(1)
+    body = b"".join(rec_enter(rec.rec, run) for rec, run in entries) + store(3)
+    machine.bus.write_bytes(LOOP, head + body + SPIN)
+    return LOOP + len(head), LOOP + len(head) + len(body)
+
+
+@pytest.fixture
+def watch_machine():
+    """(machine, the realm's DATA PA, the host's REC_ENTER, the host's spin): the host and
+    a realm running WATCH_REALM both store at VA SHARED, each in its own memory."""
+    machine = new_machine()
+    _, data, rec, run = RmiHost(machine).realm(WATCH_REALM)
+    return (machine, data, *watch_host(machine, [(rec, run)]))
+
+
+def shared_value(gdb):
+    gdb.console("maint flush dcache")
+    return int(gdb.value(f"*(long *){SHARED:#x}"))
+
+
+@pytest.mark.gdb
+def test_a_realm_watchpoint_stops_in_the_rec_that_writes(watch_machine, serve_gdb):
+    machine, data, enter, spin = watch_machine
+    g = serve_gdb(machine)
+    g.run_to(f"*{enter:#x}")
+    assert shared_value(g) == 1                 # the host's store: not watched yet
+    rec = thread_names(g)["realm 1 rec 0"]["id"]
+    g.console(f"thread {rec}")
+    assert shared_value(g) == 0                 # the realm's memory at the same VA
+    # gdb inserts the watchpoint while it steps cpu0 off its breakpoint, with the host's
+    # thread selected: the watchpoint is still the REC's
+    g.mi(f'-break-watch "*(long *){SHARED:#x}"')
+    g.mi("-exec-continue")
+    stop = g.wait_stopped()
+    assert stop["reason"] == "watchpoint-trigger" and stop["thread-id"] == rec
+    assert stop["value"] == {"old": "0", "new": "2"}
+    assert int(stop["frame"]["addr"], 16) == IPA + len(store(2))      # after the realm's str
+    # with the host's thread selected the watchpoint stays the realm's: the host's store of 3
+    # does not stop it
+    g.console("thread 1")
+    stop = g.run_to(f"*{spin:#x}")
+    assert stop["reason"] == "breakpoint-hit" and stop["thread-id"] == "1"
+    assert shared_value(g) == 3
+    g.console(f"thread {rec}")
+    assert shared_value(g) == 2
+
+
+@pytest.mark.gdb
+def test_a_host_watchpoint_does_not_stop_in_the_realm(watch_machine, serve_gdb):
+    machine, data, enter, spin = watch_machine
+    g = serve_gdb(machine)                      # thread 1: cpu0 hyp, the host at NS-EL2
+    g.mi(f'-break-watch "*(long *){SHARED:#x}"')
+    g.mi("-exec-continue")
+    stop = g.wait_stopped()
+    assert (stop["reason"], stop["thread-id"]) == ("watchpoint-trigger", "1")
+    assert stop["value"] == {"old": "0", "new": "1"}
+    g.mi("-exec-continue")                      # the realm runs and stores 2 in its memory
+    stop = g.wait_stopped()
+    assert (stop["reason"], stop["thread-id"]) == ("watchpoint-trigger", "1")
+    assert stop["value"] == {"old": "1", "new": "3"}
+    assert int(stop["frame"]["addr"], 16) == spin
+    assert machine.bus.read_bytes(data + SHARED - IPA, 8) == (2).to_bytes(8, "little")
+
+
+def test_a_rec_watchpoint_matches_its_realm_only():
+    """Two realms store at the same IPA: a watchpoint set in realm 2's REC passes realm 1's
+    store (another VMID) and the host's (Non-secure EL2), and stops at realm 2's."""
+    machine = new_machine()
+    host = RmiHost(machine)
+    realms = [host.realm(WATCH_REALM) for _ in range(2)]
+    watch_host(machine, [(rec, run) for _, _, rec, run in realms])
+    target = MachineTarget(machine)
+    threads = {c.name: c.id for c in target.contexts()}
+    with pytest.raises(WatchpointError, match="physical addresses"):
+        target.add_watchpoint(RMM_THREAD, SHARED, 8, "w")
+    target.add_watchpoint(threads["realm 2 rec 0"], SHARED, 8, "w")
+    target.resume({1: "c"})
+    event = target.run(100_000)
+    assert (event.reason, event.thread, event.watch) == \
+        (WATCHPOINT, threads["realm 2 rec 0"], (SHARED, "w"))
+    stored = [machine.bus.read_bytes(data + SHARED - IPA, 8) for _, data, _, _ in realms]
+    assert stored == [(2).to_bytes(8, "little")] * 2
+    assert machine.bus.read_bytes(SHARED, 8) == (1).to_bytes(8, "little")
+
+
+@pytest.mark.gdb
+def test_watch_a_realm_variable_with_the_symbol_helper(fvp_of, gdb):
+    """The bundled host runs the smp realm: `watch reported` set in REC 0 stops in REC 1,
+    which writes it, in secondary_main."""
+    machine = fvp_of(INTERACTIVE_HOST)
+    machine.type("create smp\nrun\npoweroff\n")
+    g = gdb(None)
+    g.console(f"source {SYMBOL_HELPER}")
+    g.console("fvp-rme-symbols smp")
+    g.connect(machine.address)
+    stop = g.run_to("realm_main")
+    assert stop["thread-id"] == thread_names(g)["realm 1 rec 0"]["id"]
+    g.mi("-break-delete")
+    g.mi("-break-watch reported")
+    g.mi("-exec-continue")
+    stop = g.wait_stopped()
+    assert stop["reason"] == "watchpoint-trigger"
+    assert stop["thread-id"] == thread_names(g)["realm 1 rec 1"]["id"]
+    assert stop["value"] == {"old": "0", "new": str(SMP_CONTEXT)}
+    assert stop["frame"]["func"] == "secondary_main"
+    g.mi("-break-delete")
+    g.mi("-exec-continue")
+    assert g.wait_stopped()["reason"] == "exited-normally"
+    g.close()
+    assert machine.proc.wait(20) == 0
+    assert f"realm: smp: vCPU 1 reported context {SMP_CONTEXT:#x}" in machine.stdout()
