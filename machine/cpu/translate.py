@@ -19,6 +19,7 @@ import textwrap
 from . import bits, exceptions
 from .bits import COND_MASK
 from .decode import template_params
+from .state import ZR_WRITE
 
 ENV = ("s", "X", "V", "M", "rd8", "rd16", "rd32", "rd64", "rd128",
        "wr8", "wr16", "wr32", "wr64", "wr128", "rd32x2", "rd64x2", "wr32x2", "wr64x2",
@@ -134,11 +135,12 @@ def _instantiate(decoded, index, constants):
 
 
 class _Registers:
-    """X registers held in locals (x_<n>) inside a block."""
+    """X registers held in locals (x_<n>) inside a block; the write sink X[33] (state.py) is a
+    local that is never loaded or stored."""
 
     def __init__(self, bodies):
         self.regs = sorted({int(n) for body in bodies if not _OPAQUE.search(body)
-                            for n in _REG.findall(body)})
+                            for n in _REG.findall(body)} - {ZR_WRITE})
 
     def load(self):
         return [f"x_{r} = X[{r}]" for r in self.regs]
@@ -147,8 +149,8 @@ class _Registers:
         return "; ".join(f"X[{r}] = x_{r}" for r in self.regs)
 
     def rename(self, body):
-        body = _REG.sub(lambda m: f"x_{m.group(1)}" if int(m.group(1)) in self.regs
-                        else m.group(0), body)
+        body = _REG.sub(lambda m: f"x_{m.group(1)}" if int(m.group(1)) in self.regs or
+                        int(m.group(1)) == ZR_WRITE else m.group(0), body)
         store = self.store()
         return _RETURN.sub(f"{store}; return", body) if store else body
 
