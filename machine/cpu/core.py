@@ -92,6 +92,7 @@ class Core:
         self.s.core = self
         self.env = env_of(self.s, self.mmu)
         self.pages = {}          # physical page -> decoded-code list (tier 1)
+        self.closures = {}       # (instruction word, fp_ok) -> tier-1 closure
         self.itlb = {}           # virtual page -> decoded-code list
         self.fast_pages = {}     # physical page -> entry list of the tier-2 loop
         self.fitlb = {}          # virtual page -> tier-2 entry list
@@ -156,7 +157,13 @@ class Core:
         return decoded
 
     def decode_word(self, word, pc, fp_ok=True):
-        return closure(self.decode_op(word, pc, fp_ok), self.env)
+        """The tier-1 closure of `word`: it depends on the word and `fp_ok` only (the PC is
+        its argument), so equal words anywhere share one."""
+        key = (word, fp_ok)
+        f = self.closures.get(key)
+        if f is None:
+            f = self.closures[key] = closure(self.decode_op(word, pc, fp_ok), self.env)
+        return f
 
     # --- tier 2: translated blocks ----------------------------------------------------------
 

@@ -7,6 +7,8 @@ at, in the architected format (L0 block/table descriptors, L1 granules/contiguou
 descriptors), so that EL3 firmware running on the interpreter could program it.
 """
 
+import functools
+
 from machine.memory.bus import BusError
 
 # Physical address spaces, encoded as {NSE, NS}.
@@ -62,12 +64,28 @@ def _valid_gpi(gpi):
     return gpi in GPI_PERMITS
 
 
-class GranuleProtection:
-    """GPC for one PE; reads GPCCR_EL3/GPTBR_EL3 from the PE's system-register storage."""
+@functools.cache
+def L1GranulesDescriptorValid(l1):
+    """Whether all 16 GPIs of an L1 granules descriptor are valid encodings (a pure function
+    of the descriptor, memoised: a GPT has few distinct descriptor values)."""
+    return all(_valid_gpi((l1 >> (4 * i)) & 0xF) for i in range(16))
 
-    def __init__(self, bus, sr):
+
+class GranuleProtection:
+    """GPC for one PE; reads GPCCR_EL3/GPTBR_EL3 from the PE's system-register storage.
+
+    With `cached`, the GPIs looked up are kept per granule and PAS, as a PE's TLBs may hold
+    GPT information: `flush` (a TLBI, which TLBI RPA*/PAALL* are here, or a change of
+    GPCCR_EL3/GPTBR_EL3) forgets them."""
+
+    def __init__(self, bus, sr, cached=False):
         self.bus = bus
         self.sr = sr
+        self.cache = {} if cached else None
+
+    def flush(self):
+        if self.cache:
+            self.cache.clear()
 
     @property
     def enabled(self):
@@ -78,7 +96,15 @@ class GranuleProtection:
         gpccr = self.sr.get("gpccr_el3", 0)
         if not gpccr & GPCCR_GPC:
             return
-        gpi, level = self.lookup(pa, pas, gpccr)
+        cache = self.cache
+        if cache is None:
+            gpi, level = self.lookup(pa, pas, gpccr)
+        else:
+            key = (pa >> 12, pas)
+            found = cache.get(key)
+            if found is None:
+                found = cache[key] = self.lookup(pa, pas, gpccr)
+            gpi, level = found
         if pas not in GPI_PERMITS[gpi]:
             raise GpcFault(GPF, level, pa, pas)
 
@@ -118,10 +144,9 @@ class GranuleProtection:
             if l1 >> 10 or not (l1 >> 8) & 3 or not _valid_gpi(gpi):
                 raise GpcFault(WALK, 1, pa, pas)
             return gpi, 1
-        nibbles = [(l1 >> (4 * i)) & 0xF for i in range(16)]  # L1 granules descriptor
-        if not all(_valid_gpi(g) for g in nibbles):
+        if not L1GranulesDescriptorValid(l1):                 # L1 granules descriptor
             raise GpcFault(WALK, 1, pa, pas)
-        return nibbles[(pa >> shift) & 0xF], 1
+        return (l1 >> (4 * ((pa >> shift) & 0xF))) & 0xF, 1
 
     def _fetch(self, address, level, pa, pas):
         try:

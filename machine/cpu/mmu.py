@@ -73,7 +73,7 @@ class Mmu:
         self.watchpoints = []       # (start, end, kinds, scope), virtual addresses
         self.watch_pages = set()
         self.watch_hit = None       # (address, 'r' or 'w') of the last watched access
-        self.gpc = GranuleProtection(bus, state.sr)
+        self.gpc = GranuleProtection(bus, state.sr, cached=True)
         self.walker = Walker(state, bus, self.gpc)
         bus.tlb_owners.append(self)
         self._build_accessors()
@@ -106,6 +106,7 @@ class Mmu:
         self.rtlb.clear()
         self.wtlb.clear()
         self.xtlb.clear()
+        self.gpc.flush()
 
     def drop_write_page(self, pa_page):
         """Forget write mappings of a physical page (it now holds decoded code)."""

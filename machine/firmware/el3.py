@@ -55,6 +55,7 @@ class El3Firmware:
         sr["icc_sre_el3"] = ICC_SRE_EL3_VALUE
         sr["cptr_el3"] = 0
         sr["mdcr_el3"] = 0
+        core.flush_tlb()             # nothing cached from before (GPC results included)
 
     def enter_nonsecure(self, core, entry, args=(0, 0, 0, 0), el=2):
         """Enter `entry` at Non-secure EL2 (or EL1) with MMU and caches off, DAIF masked, and
