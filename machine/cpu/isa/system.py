@@ -47,7 +47,7 @@ from ..sysregs import (
     ImplementationDefined,
     encoding_name,
 )
-from ..translate import runtime
+from ..translate import RUNTIME, runtime
 from ..walk import READ, WRITE
 
 SCR_SMD, SCR_HCE, SCR_EEL2 = 7, 8, 18       # SCR_EL3 (D24.2.125)
@@ -378,7 +378,16 @@ def DataCacheZeroVA(M, va):
         raise
 
 
-ZVA = "DataCacheZeroVA(M, X[{t}])"
+# The fast path of DataCacheZeroVA written out in the template (Xen and Linux clear pages
+# with DC ZVA loops).
+ZVA = (f"_va = X[{{t}}] & {~(DCZ_BLOCK - 1) & 0xFFFF_FFFF_FFFF_FFFF:#x}\n"
+       "_e = wtlb_get(_va >> 12)\n"
+       "if _e is not None:\n"
+       "    _o = _e[1] + (_va & 0xFFF)\n"
+       f"    _e[0][_o:_o + {DCZ_BLOCK}] = DCZ_ZERO_BLOCK\n"
+       "else:\n"
+       "    DataCacheZeroVA(M, X[{t}])")
+RUNTIME["DCZ_ZERO_BLOCK"] = ZERO_BLOCK
 
 
 @runtime
@@ -391,7 +400,10 @@ def AddressTranslateInstruction(s, operation, va):
 def DataCacheByVA(M, va, invalidate):
     """DC <op> by VA: there are no caches to maintain, but the address is translated, so the
     operation takes translation and access flag faults (and DC IVAC, which may discard data,
-    permission faults as a write), reported with ISS.CM = 1 and WnR = 1 (ESR_ELx ISS)."""
+    permission faults as a write), reported with ISS.CM = 1 and WnR = 1 (ESR_ELx ISS). A
+    soft-TLB entry for the page is a translation that allows the access: nothing to check."""
+    if (M.wtlb if invalidate else M.rtlb).get((va & 0xFFFF_FFFF_FFFF_FFFF) >> 12) is not None:
+        return
     try:
         M.translate(va, WRITE if invalidate else READ)
     except DataAbort as exc:
