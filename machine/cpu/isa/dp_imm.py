@@ -74,6 +74,15 @@ def AddWithCarryArgs(sub, sf, y, y_clean, params, carry=None):
     return f"{x}, {operand}, {int(sub) if carry is None else carry}, {datasize}"
 
 
+# NZCV from the operands and result of an addition / subtraction with the signs as comparisons
+# (cheaper on CPython's 64-bit integers than shifts and masks): V is set when the operands'
+# signs agree (add) or differ (subtract) and the result's sign differs from x's.
+NZCV_OF_ADD = ("(_r >= {sign}) * 8 + (_r == 0) * 4 + ({carry}) * 2 + "
+               "((_x >= {sign}) == (_y >= {sign}) != (_r >= {sign}))")
+NZCV_OF_SUB = ("(_r >= {sign}) * 8 + (_r == 0) * 4 + (_x >= _y) * 2 + "
+               "((_y >= {sign}) != (_x >= {sign}) != (_r >= {sign}))")
+
+
 def AddWithCarryInline(args, datasize, use_result):
     """AddWithCarry(x, y, carry, N) written out inline (a function call costs more than the
     arithmetic): `args` is the "x, y, carry, N" text of AddWithCarryArgs; `use_result` the
@@ -82,8 +91,7 @@ def AddWithCarryInline(args, datasize, use_result):
     top = datasize - 1
     return (f"_x = {x}\n_y = {y}\n_u = _x + _y + {carry}\n_r = _u & {Ones(datasize)}\n"
             f"{use_result}"
-            f"s.nzcv = _r >> {top} << 3 | (_r == 0) << 2 | _u >> {datasize} << 1 | "
-            f"((_x ^ _r) & (_y ^ _r)) >> {top}")
+            f"s.nzcv = {NZCV_OF_ADD.format(sign=1 << top, carry=f'_u >> {datasize}')}")
 
 
 def FlagSettingAddSub(sub, sf, y, y_clean, params, use_result):
@@ -99,11 +107,9 @@ def FlagSettingAddSub(sub, sf, y, y_clean, params, use_result):
     x = "X[{n}]" if sf else f"X[{{n}}] & {m}"
     if sub:
         return (f"_x = {x}\n_y = {y}\n_r = (_x - _y) & {m}\n{use_result}"
-                f"s.nzcv = _r >> {top} << 3 | (_r == 0) << 2 | (_x >= _y) << 1 | "
-                f"((_x ^ _y) & (_x ^ _r)) >> {top}")
+                f"s.nzcv = {NZCV_OF_SUB.format(sign=1 << top)}")
     return (f"_x = {x}\n_y = {y}\n_u = _x + _y\n_r = _u & {m}\n{use_result}"
-            f"s.nzcv = _r >> {top} << 3 | (_r == 0) << 2 | _u >> {datasize} << 1 | "
-            f"((_x ^ _r) & (_y ^ _r)) >> {top}")
+            f"s.nzcv = {NZCV_OF_ADD.format(sign=1 << top, carry=f'_u >> {datasize}')}")
 
 
 def AddSub(sub, setflags, sf, d, y, y_clean=True, carry=None, **params):
