@@ -608,10 +608,19 @@ def test_writes_to_translation_controls_drop_cached_translations():
 
 # --- directed: SYS -----------------------------------------------------------------------------
 
+@pytest.mark.parametrize("word,el", [
+    (sys_op(0, 7, 5, 0, 31), 1),                          # IC IALLU
+    (sys_op(0, 7, 1, 0, 31), 1),                          # IC IALLUIS
+    (sys_op(3, 7, 5, 1, 0), 0),                           # IC IVAU (SCTLR_EL1.UCI set below)
+])
+def test_instruction_cache_maintenance_completes(word, el):
+    # What it must achieve, rewritten code running, is test_decode.py's self-modifying loop.
+    cpu = cpu_running([word], el=el, sctlr_el1=UCI)
+    assert cpu.run(count=1).reason == "count"
+    assert cpu.reg("pc") == BASE + 4
+
+
 @pytest.mark.parametrize("word,el,method", [
-    (sys_op(0, 7, 5, 0, 31), 1, "flush_code"),           # IC IALLU
-    (sys_op(0, 7, 1, 0, 31), 1, "flush_code"),           # IC IALLUIS
-    (sys_op(3, 7, 5, 1, 0), 0, "flush_code"),            # IC IVAU (SCTLR_EL1.UCI set below)
     (sys_op(0, 8, 3, 0, 31), 1, "flush_tlb"),            # TLBI VMALLE1IS
     (sys_op(0, 8, 6, 1, 0), 1, "flush_tlb"),             # TLBI RVAE1
     (sys_op(4, 8, 4, 1, 0), 2, "flush_tlb"),             # TLBI IPAS2E1

@@ -417,7 +417,9 @@ ACTIONS = {
     "dcva": ("DataCacheByVA(M, X[{t}], False)", False),
     "dcivac": ("DataCacheByVA(M, X[{t}], True)", False),
     "zva": (ZVA, False),
-    "ic": ("s.core.flush_code()", True),
+    # The decode cache follows every write to a page it holds (core.py), so instruction fetch
+    # is coherent with memory and instruction cache invalidation has nothing to drop.
+    "ic": ("", False),
     # Every TLBI invalidates all cached translations (for now); the Inner/Outer Shareable
     # forms do so on every PE of the shareability domain.
     "tlbi": ("s.core.flush_tlb()", True),
