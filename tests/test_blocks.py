@@ -9,9 +9,12 @@ state after a fixed number of instructions must equal Unicorn's.
 """
 
 import random
+import struct
 
 import pytest
 from oracle import DATA, DEPTH, INTERESTING, Oracle, State, random_u64
+
+from machine.api import Cpu
 
 BASE = 20                    # x20 points into the data region; the random code never writes it
 REGS = 8                     # the random code works on x0-x7
@@ -139,3 +142,27 @@ def test_every_condition_on_edge_operands(setter, sf):
             state = State(x=[x0, x1] + [0] * 29)
             diffs += oracle.check(words, state, count=2100)
     assert diffs == []
+
+
+# LDR X2, [X1]; ADD X0, X0, #1; SUBS X3, X3, #1; B.NE back to the LDR; BRK #0
+TWIN_LOOP = [0xF940_0022, 0x9100_0400, 0xF100_0463, 0x54FF_FFA1, 0xD420_0000]
+
+
+def test_a_fault_in_one_of_two_identical_blocks():
+    """Identical code at two addresses compiles to equal Python code objects; a data abort in
+    the copy translated first is still attributed to its own load."""
+    cpu = Cpu(el=1)
+    cpu.map(0x80000, 0x1000)
+    copies = (0x80000, 0x80800)
+    for at in copies:
+        cpu.write(at, struct.pack("<5I", *TWIN_LOOP))
+    for at in copies:                                   # both copies become translated blocks
+        for name, value in dict(pc=at, x1=0x80000, x3=300, vbar_el1=0x10000).items():
+            cpu.set_reg(name, value)
+        assert cpu.run(count=5000).ec == 0x3C
+    for name, value in dict(pc=copies[0], x1=0x4000_0000, x3=300).items():   # unmapped
+        cpu.set_reg(name, value)
+    result = cpu.run(count=5000)
+    assert (result.reason, result.ec) == ("exception", 0x25)
+    assert cpu.reg("elr_el1") == copies[0] and cpu.reg("far_el1") == 0x4000_0000
+    assert len(cpu.core.block_by_code) >= 1

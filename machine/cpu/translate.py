@@ -99,7 +99,7 @@ class Block:
     def faulting_index(self, tb):
         """Index of the instruction that raised, given the exception's traceback."""
         while tb is not None:
-            if tb.tb_frame.f_code is self.code:
+            if tb.tb_frame.f_code == self.code:     # equal code: an identical block
                 return bisect.bisect_right(self.first_lines, tb.tb_lineno) - 1
             tb = tb.tb_next
         raise AssertionError("exception did not pass through this block")
