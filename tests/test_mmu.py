@@ -128,6 +128,17 @@ def test_output_address_above_ips_is_an_address_size_fault():
     assert fault_of(cpu, 0x20_0000).iss & 0x3F == ADDRESS_SIZE + 3
 
 
+def test_dbm_and_gp_bits_of_a_page_are_attributes_not_address_bits():
+    # Bits 51 (DBM) and 50 (GP) of block and page descriptors are upper attributes; Linux sets
+    # bit 51 in every writable kernel PTE (its PTE_WRITE) even without FEAT_HAFDBS.
+    cpu, tables = el1_cpu()
+    tables.map(0x10_0000, RAM, NORMAL | 3 << 50)
+    tables.map(0x4000_0000, RAM + 0x20_0000, NORMAL | 1 << 51, level=2)
+    cpu.core.regime_changed()
+    assert translate(cpu, 0x10_0008).pa == RAM + 8
+    assert translate(cpu, 0x4000_0010, WRITE).pa == RAM + 0x20_0010
+
+
 def test_ttbr1_covers_the_top_of_the_address_space():
     cpu, tables = el1_cpu()
     high = TableBuilder(cpu, POOL + 0x80000, 0x20000)

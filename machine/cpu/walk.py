@@ -155,8 +155,10 @@ class Walker:
                 continue
             if level in (0, 3) and not is_table:      # no level 0 blocks with 4 KB, 48-bit OA
                 raise WalkFault(FSC_TRANSLATION + level, stage, ipa=ipa)
+            # Block and page descriptors: OA[47:12]; bits 51:50 are the DBM and GP attributes
+            # and 49:48 RES0 (OA bits only with TCR.DS = 1, FEAT_LPA2), so only OA counts.
             oa = (desc & ((1 << 48) - 1) & ~((1 << shift) - 1)) | (ia & ((1 << shift) - 1))
-            if (desc >> 48) & 0xF or oa >> oa_bits:
+            if oa >> oa_bits:
                 raise WalkFault(FSC_ADDRESS_SIZE + level, stage, ipa=ipa)
             return desc, level, oa, (aptable, xntable, pxntable, nstable)
 
