@@ -7,8 +7,9 @@ before that BRK (the BRK itself raises an exception and does not retire).
 
 `run_all()` returns JSON-ready dicts (`fvp-rme bench --json` prints them); `format_table()`
 renders them as the plain `fvp-rme bench` output. MIPS is millions of instructions per second
-of wall-clock time (decoding included); `ratio` is Unicorn's MIPS divided by ours, i.e. how
-many times faster Unicorn runs the workload.
+of wall-clock time (decoding included), with translated blocks and, as "tier-1 MIPS", without
+them (`tier1` in JSON); `ratio` is Unicorn's MIPS divided by ours, i.e. how many times faster
+Unicorn runs the workload.
 """
 
 import platform
@@ -49,11 +50,13 @@ def _image(name):
     return load_elf(WORKLOADS[name])
 
 
-def run_ours(name):
+def run_ours(name, blocks=True):
     """Run workload `name` on machine.api.Cpu; returns dict(instructions, seconds, mips,
-    checksum): the checksum is X0 at the final BRK, the workload's result."""
+    checksum): the checksum is X0 at the final BRK, the workload's result. `blocks=False`
+    measures tier 1 alone (one decoded closure per instruction, no translated blocks)."""
     image = _image(name)
     cpu = Cpu(el=1)
+    cpu.core.blocks = blocks
     image.load_into(cpu)
     cpu.set_reg("pc", image.entry)
     cpu.set_reg("sp", 0)
@@ -139,22 +142,25 @@ def run_all(names=None):
     results = []
     for name in names:
         ours = run_ours(name)
+        tier1 = run_ours(name, blocks=False)
         theirs = run_unicorn(name)
         ratio = None
         if theirs is not None and ours["mips"] and theirs["mips"]:
             ratio = round(theirs["mips"] / ours["mips"], 1)
-        results.append({"workload": name, **ours, "unicorn": theirs, "ratio": ratio,
-                        "commit": commit, "python": platform.python_version()})
+        results.append({"workload": name, **ours, "tier1": tier1, "unicorn": theirs,
+                        "ratio": ratio, "commit": commit, "python": platform.python_version()})
     return results
 
 
 def format_table(results):
     """A plain-text table of run_all() results."""
-    rows = [("workload", "instructions", "seconds", "MIPS", "Unicorn MIPS", "ratio")]
+    rows = [("workload", "instructions", "seconds", "MIPS", "tier-1 MIPS", "Unicorn MIPS",
+             "ratio")]
     for r in results:
         theirs = r["unicorn"]
         rows.append((r["workload"], f"{r['instructions']:,}", f"{r['seconds']:.3f}",
                      f"{r['mips']:.2f}" if r["mips"] else "-",
+                     f"{r['tier1']['mips']:.2f}" if r["tier1"]["mips"] else "-",
                      f"{theirs['mips']:.1f}" if theirs else "unicorn not installed",
                      f"{r['ratio']:.1f}x" if r["ratio"] else "-"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]

@@ -18,9 +18,10 @@ BENCH_IMAGES = bench.IMAGES / "bench"
 @pytest.mark.parametrize("name", bench.WORKLOADS)
 def test_workload_count_matches_unicorn(name):
     ours = bench.run_ours(name)
+    tier1 = bench.run_ours(name, blocks=False)
     theirs = bench.run_unicorn(name)
-    assert ours["instructions"] == theirs["instructions"]
-    assert ours["checksum"] == theirs["checksum"]
+    assert ours["instructions"] == tier1["instructions"] == theirs["instructions"]
+    assert ours["checksum"] == tier1["checksum"] == theirs["checksum"]
     assert 1_000_000 < ours["instructions"] < 10_000_000
     assert ours["mips"] > 0
 
@@ -51,7 +52,7 @@ FAKE = {"instructions": 6_000_000, "seconds": 2.0, "mips": 3.0, "checksum": "0x"
 
 
 def test_results_without_unicorn(monkeypatch):
-    monkeypatch.setattr(bench, "run_ours", lambda name: dict(FAKE))
+    monkeypatch.setattr(bench, "run_ours", lambda name, blocks=True: dict(FAKE))
     monkeypatch.setitem(sys.modules, "unicorn", None)        # import unicorn fails
     assert bench.run_unicorn("intloop") is None
     results = bench.run_all(["intloop", "memcopy"])
@@ -61,19 +62,20 @@ def test_results_without_unicorn(monkeypatch):
     assert commit == "unknown" or len(commit) == 40
     table = bench.format_table(results)
     assert table.splitlines()[0].split() == ["workload", "instructions", "seconds", "MIPS",
-                                             "Unicorn", "MIPS", "ratio"]
+                                             "tier-1", "MIPS", "Unicorn", "MIPS", "ratio"]
     assert "unicorn not installed" in table.splitlines()[1]
     assert "6,000,000" in table and commit in table
     assert json.loads(json.dumps(results)) == results
 
 
 def test_ratio_and_table_with_unicorn(monkeypatch):
-    monkeypatch.setattr(bench, "run_ours", lambda name: dict(FAKE))
+    monkeypatch.setattr(bench, "run_ours",
+                        lambda name, blocks=True: dict(FAKE, mips=3.0 if blocks else 1.5))
     monkeypatch.setattr(bench, "run_unicorn", lambda name: dict(FAKE, seconds=0.02, mips=300.0))
     result, = bench.run_all(["sort_crc"])
     assert result["ratio"] == 100.0
     assert bench.format_table([result]).splitlines()[1].split() == [
-        "sort_crc", "6,000,000", "2.000", "3.00", "300.0", "100.0x"]
+        "sort_crc", "6,000,000", "2.000", "3.00", "1.50", "300.0", "100.0x"]
 
 
 def test_unknown_workload():
