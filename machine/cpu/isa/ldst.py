@@ -19,7 +19,7 @@ CONSTRAINED UNPREDICTABLE choices (where QEMU's choice is one the Arm ARM allows
 import struct
 from typing import NamedTuple
 
-from machine.memory.bus import PAGE_MASK, PAGE_SHIFT
+from machine.memory.bus import PAGE_MASK, PAGE_SHIFT, PAGE_SIZE
 
 from ..bits import SignExtend
 from ..decode import Unallocated, encoding, insn, template_params
@@ -141,11 +141,17 @@ def LoadValue(op, addr, unprivileged=False):
 
 # An access of up to 8 bytes is written out inline where it hits the soft TLB aligned (what
 # the MMU's rd/wr accessors would do, without the call); anything else calls them.
-LE_UNPACK = {2: "LE_U16", 4: "LE_U32", 8: "LE_U64"}
-LE_PACK = {2: "LE_P16", 4: "LE_P32", 8: "LE_P64"}
-for _size, _name in LE_UNPACK.items():
-    RUNTIME[_name] = struct.Struct("<" + " HIQ"[_size.bit_length() - 1]).unpack_from
-    RUNTIME[LE_PACK[_size]] = struct.Struct("<" + " HIQ"[_size.bit_length() - 1]).pack_into
+LE_FORMAT = {2: "H", 4: "I", 8: "Q"}
+LE_UNPACK = {size: f"LE_U{8 * size}" for size in LE_FORMAT}
+LE_PACK = {size: f"LE_P{8 * size}" for size in LE_FORMAT}
+PAIR_UNPACK = {size: f"LE_U{8 * size}X2" for size in (4, 8)}     # LDP/STP of W, X registers
+PAIR_PACK = {size: f"LE_P{8 * size}X2" for size in (4, 8)}
+for _size, _code in LE_FORMAT.items():
+    RUNTIME[LE_UNPACK[_size]] = struct.Struct("<" + _code).unpack_from
+    RUNTIME[LE_PACK[_size]] = struct.Struct("<" + _code).pack_into
+    if _size in PAIR_UNPACK:
+        RUNTIME[PAIR_UNPACK[_size]] = struct.Struct("<" + 2 * _code).unpack_from
+        RUNTIME[PAIR_PACK[_size]] = struct.Struct("<" + 2 * _code).pack_into
 
 
 def TlbHit(size):
@@ -273,6 +279,25 @@ def PairMemOp(opc, V, L, idx):
     return MemOp(4 << (opc >> 1), bool(L))                 # W, X
 
 
+def PairHit(size):
+    """As TlbHit, for the two `size`-byte elements of a pair at `_va` (one page, aligned)."""
+    return f"{TlbHit(size)} and (_va & {PAGE_MASK:#x}) <= {PAGE_SIZE - 2 * size}"
+
+
+def InlinePairLoad(size):
+    return (f"_va = _a\n_e = rtlb_get(_va >> {PAGE_SHIFT})\n"
+            f"_v1, _v2 = {PAIR_UNPACK[size]}({HOST}) if {PairHit(size)} else "
+            f"rd{8 * size}x2(_va)\n")
+
+
+def InlinePairStore(size, first, second):
+    if size < 8:
+        first, second = f"{first} & 0xFFFFFFFF", f"{second} & 0xFFFFFFFF"
+    return (f"_va = _a\n_e = wtlb_get(_va >> {PAGE_SHIFT})\n"
+            f"if {PairHit(size)}:\n    {PAIR_PACK[size]}({HOST}, {first}, {second})\n"
+            f"else:\n    wr{8 * size}x2(_va, {first}, {second})\n")
+
+
 def PairTransfer(op):
     """Statements moving registers {t} and {t2} to or from memory at `_a` (general-purpose
     W/X pairs through the MMU's pair accessors: the same accesses in the same order)."""
@@ -280,10 +305,10 @@ def PairTransfer(op):
     gpr_pair = not op.fp and not op.signed
     if not op.load:
         if gpr_pair:
-            return f"wr{8 * op.size}x2(_a, X[{{t}}], X[{{t2}}])\n"
+            return InlinePairStore(op.size, "X[{t}]", "X[{t2}]")
         return Transfer(op, "_a") + Transfer(op, second, "t2")
     if gpr_pair:
-        loads = f"_v1, _v2 = rd{8 * op.size}x2(_a)\n"
+        loads = InlinePairLoad(op.size)
     else:
         loads = f"_v1 = {LoadValue(op, '_a')}\n_v2 = {LoadValue(op, second)}\n"
     first, then = f"{Reg(op)} = _v1\n", f"{Reg(op, 't2')} = _v2\n"
