@@ -162,6 +162,32 @@ def test_cached_translation_stays_until_invalidated():
     assert mmu.rd64(0x10_0000) == 0x2222
 
 
+TLBI_VAE1_X0, TLBI_VAAE1IS_X1 = 0xD508_8720, 0xD508_8361     # SYS #0, C8, C7/C3, #1/#3
+
+
+def test_tlbi_by_va_takes_effect_for_its_page():
+    cpu, tables = el1_cpu()
+    code = 0x40_0000
+    tables.map(code, RAM + 0x8000, NORMAL)
+    high = TableBuilder(cpu, POOL + 0x80000, 0x20000)
+    high_va = 0xFFFF_0000_0010_0000
+    high.map(high_va & 0xFFFF_FFFF_FFFF, RAM + 0x5000, NORMAL)
+    cpu.set_reg("ttbr1_el1", high.root)
+    cpu.set_reg("tcr_el1", tcr_el1(16) & ~(1 << 23) | (16 << 16) | (0b10 << 30))
+    tables.map(0x10_0000, RAM, NORMAL)
+    for offset, value in ((0, 0x1111), (0x1000, 0x2222), (0x5000, 0x5555), (0x6000, 0x6666)):
+        cpu.write(RAM + offset, value.to_bytes(8, "little"))
+    mmu = cpu.core.mmu
+    assert (mmu.rd64(0x10_0000), mmu.rd64(high_va)) == (0x1111, 0x5555)
+    tables.map(0x10_0000, RAM + 0x1000, NORMAL)            # remap both, then invalidate
+    high.map(high_va & 0xFFFF_FFFF_FFFF, RAM + 0x6000, NORMAL)
+    asid = 7 << 48
+    result = run_words(cpu, code, RAM + 0x8000, [TLBI_VAE1_X0, TLBI_VAAE1IS_X1],
+                       x0=asid | 0x10_0000 >> 12, x1=(high_va >> 12) & ((1 << 44) - 1))
+    assert result.reason == "count"
+    assert (mmu.rd64(0x10_0000), mmu.rd64(high_va)) == (0x2222, 0x6666)
+
+
 # --- stage 2 -----------------------------------------------------------------------------------
 
 def two_stage_cpu():

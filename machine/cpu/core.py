@@ -46,6 +46,7 @@ HOT = 64         # executions of an entry before its block is translated
 
 
 BREAKPOINT, WATCHPOINT = "breakpoint", "watchpoint"
+VA_PAGE_MASK = (1 << 44) - 1     # VA[55:12] in a TLBI by-VA operand
 
 
 class Stop(NamedTuple):
@@ -253,6 +254,23 @@ class Core:
         self.mmu.flush()
         self.itlb.clear()
         self.fitlb.clear()
+
+    def invalidate_va(self, operand):
+        """TLBI by VA (operand ASID:VA[55:12]): every cached translation of that page, for
+        every ASID (a superset of what the operation must remove). The soft TLBs only hold
+        the current regime, so a TLBI for another regime's VA drops at most a harmless
+        extra page."""
+        pages = self.mmu.invalidate_page_va(operand & VA_PAGE_MASK)
+        if pages is None:
+            self.flush_tlb()
+            return
+        for page in pages:
+            self.itlb.pop(page, None)
+            self.fitlb.pop(page, None)
+
+    def invalidate_va_broadcast(self, operand):
+        for core in self.peers:
+            core.invalidate_va(operand)
 
     # --- run loop -------------------------------------------------------------------------------
 

@@ -70,6 +70,7 @@ class Mmu:
         self.rtlb = {}
         self.wtlb = {}
         self.xtlb = {}
+        self.tagged = False         # a TLB holds a page whose VA[63:56] is a tag
         self.watchpoints = []       # (start, end, kinds, scope), virtual addresses
         self.watch_pages = set()
         self.watch_hit = None       # (address, 'r' or 'w') of the last watched access
@@ -107,6 +108,19 @@ class Mmu:
         self.wtlb.clear()
         self.xtlb.clear()
         self.gpc.flush()
+        self.tagged = False
+
+    def invalidate_page_va(self, va_page):
+        """Drop the TLB entries of the page VA[55:12] = `va_page`, with VA[63:56] all zeros or
+        all ones (the TLBs key pages by the whole VA); returns those two keys, or None when a
+        tagged address (other top byte) was cached and only a flush is sure to reach it."""
+        if self.tagged:
+            return None
+        keys = (va_page, va_page | 0xFF << 44)
+        for tlb in (self.rtlb, self.wtlb, self.xtlb):
+            for key in keys:
+                tlb.pop(key, None)
+        return keys
 
     def drop_write_page(self, pa_page):
         """Forget write mappings of a physical page (it now holds decoded code)."""
@@ -124,6 +138,8 @@ class Mmu:
         strict = t.device or self._alignment_checked()
         entry = (host[0], host[1], page, strict)
         vpage = va >> PAGE_SHIFT
+        if (vpage >> 44) not in (0, 0xFF):
+            self.tagged = True          # see invalidate_page_va
         if t.perms & PERM_R:
             self.rtlb[vpage] = entry
         if t.perms & PERM_W and page not in self.bus.code_watchers:

@@ -424,6 +424,9 @@ ACTIONS = {
     # forms do so on every PE of the shareability domain.
     "tlbi": ("s.core.flush_tlb()", True),
     "tlbi_broadcast": ("s.core.flush_tlb_broadcast()", True),
+    # By VA (VAE1, VAAE1, VALE1, VAALE1, VAE2, ..., Xt = ASID:VA[55:12]): the page's entries.
+    "tlbi_va": ("s.core.invalidate_va(X[{t}])", True),
+    "tlbi_va_broadcast": ("s.core.invalidate_va_broadcast(X[{t}])", True),
     "at": ("AddressTranslateInstruction(s, {at}, X[{t}])", True),
 }
 
@@ -484,8 +487,9 @@ for _op1, _crm, _names in TLBI_OPS:
     for _op2, _name in enumerate(_names.split()):
         if _name != ".":
             _shared = _name.endswith(("IS", "OS")) or _name in ("RPAOS", "RPALOS")
+            _action = "tlbi_va" if _name.startswith("VA") else "tlbi"
             SYS_OPS[_op1, 8, _crm, _op2] = SysOp(f"TLBI {_name}", OP1_MIN_EL[_op1],
-                                                 "tlbi_broadcast" if _shared else "tlbi",
+                                                 _action + "_broadcast" if _shared else _action,
                                                  traps=(TTLB,) if _op1 == 0 else ())
 
 
