@@ -10,7 +10,7 @@ import sys
 
 import pexpect
 import pytest
-from debian_images import linux_image, xen_image
+from debian_images import xen_boot_args, xen_image
 from gdb.conftest import Gdb  # tests/gdb: the pygdbmi driver of gdb-multiarch
 
 XEN_LOG = [                                     # in the order Xen prints them
@@ -30,11 +30,8 @@ XEN_BANNER = b"Xen version %d.%d"               # the format string of Xen's fir
 
 def spawn_xen_boot(*extra, timeout):
     """`fvp-rme run` booting Xen with the dom0 kernel, its console (and stderr) on a pty."""
-    child = pexpect.spawn(sys.executable, [
-        "-m", "machine.cli", "run", "--kernel", str(xen_image()),
-        "--append", "console=dtuart dtuart=serial0 dom0_mem=256M loglvl=all",
-        "--module", str(linux_image()), "--module-args", "console=hvc0 earlycon=xenboot",
-        *extra], encoding="utf-8", codec_errors="replace", timeout=timeout)
+    child = pexpect.spawn(sys.executable, ["-m", "machine.cli", "run", *xen_boot_args(), *extra],
+                          encoding="utf-8", codec_errors="replace", timeout=timeout)
     child.logfile_read = io.StringIO()
     return child
 
