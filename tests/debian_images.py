@@ -12,6 +12,8 @@ import pytest
 CACHE = pathlib.Path(os.environ.get("FVP_RME_CACHE", pathlib.Path.home() / ".cache" / "fvp-rme"))
 XEN_PACKAGE = "xen-hypervisor-4.17-arm64"
 LINUX_PACKAGE = "linux-image-cloud-arm64"        # the metapackage: its current kernel
+XEN_COMMAND_LINE = "console=dtuart dtuart=serial0 dom0_mem=256M loglvl=all"
+DOM0_COMMAND_LINE = "console=hvc0 earlycon=xenboot"     # dom0's console: Xen's hvc0
 
 
 def _unpack(package, directory, pattern):
@@ -47,3 +49,9 @@ def linux_image():
     package = next(line.split(":", 1)[1].strip().split(":")[0] for line in depends.splitlines()
                    if line.strip().startswith("Depends: linux-image-"))
     return _unpack(package, "linux", "boot/vmlinuz-*")
+
+
+def xen_boot_args():
+    """The `fvp-rme run` arguments that boot Xen with the kernel as dom0 (docs/running.md)."""
+    return ["--kernel", str(xen_image()), "--append", XEN_COMMAND_LINE,
+            "--module", str(linux_image()), "--module-args", DOM0_COMMAND_LINE]
