@@ -35,6 +35,9 @@ def ShiftRegExpr(shift_type, amount, sf):
         return f"({UIntExpr('X[{m}]', datasize)} >> {{amount}})", {"amount": amount}, True
     if shift_type == ASR:
         return f"({SIntExpr('X[{m}]', datasize)} >> {{amount}})", {"amount": amount}, False
+    if sf:      # ROR of a (clean) 64-bit register: one read, one mask
+        return (f"(((_rot := X[{{m}}]) >> {{amount}} | _rot << {64 - amount}) & {Ones(64):#x})",
+                {"amount": amount}, True)
     expr, params = RotateMasked("X[{m}]", "X[{m}]", amount, datasize, Ones(datasize))
     return f"({expr})", params, True
 
