@@ -107,15 +107,16 @@ def xen_link_addresses(image):
     start = branch_target(words[1], 4)
     base = None
     for i in range(start // 4, len(words) - 1):
-        load, at = ldr_literal(words[i], 4 * i), 4 * i + 4
+        load, following = ldr_literal(words[i], 4 * i), words[i + 1]
         if load is None:
             continue
-        if base is None and adr_target(words[i + 1], at) == 0:
-            base = literal(load[1])
-        elif base is not None and br_register(words[i + 1]) == load[0]:
-            switched = literal(load[1])
-            assert switched == base + at + 4, "the jump to the link address is not to the " \
-                                              "instruction after it"
+        register, pool = load
+        if base is None and adr_target(following, 4 * i + 4) == 0:
+            base = literal(pool)
+        elif base is not None and br_register(following) == register:
+            switched = literal(pool)
+            assert switched == base + 4 * i + 8, "the jump to the link address is not to " \
+                                                 "the instruction after it"
             return base, switched
     raise AssertionError("Xen's switch to its link address was not found in head.S")
 
@@ -125,9 +126,9 @@ def gdb_int(gdb, expression):
 
 
 def gdb_bytes(gdb, address, count):
-    """`x/COUNTxb ADDRESS` as bytes."""
-    text = gdb.console(f"x/{count}xb {address:#x}")
-    return bytes(int(b, 16) for b in re.findall(r"0x([0-9a-f]{2})\b", text))
+    """`x/COUNTxb ADDRESS` as bytes (each line: ADDRESS: 0xNN 0xNN ...)."""
+    lines = gdb.console(f"x/{count}xb {address:#x}").splitlines()
+    return bytes(int(value, 16) for line in lines for value in line.partition(":")[2].split())
 
 
 @pytest.mark.slow
@@ -142,7 +143,8 @@ def test_gdb_stops_in_xen_at_el2_and_reads_its_memory():
     g = Gdb()
     try:
         child.expect(r"listening on ([\d.]+:\d+)")
-        g.connect(child.match.group(1))
+        entry = int(g.connect(child.match.group(1))["frame"]["addr"], 16)
+        assert entry != base        # Xen is loaded elsewhere: its link addresses are virtual
         g.console(f"hbreak *{primary_switched:#x}")
         g.mi("-exec-continue")
         stop = g.wait_stopped(120)
@@ -150,7 +152,7 @@ def test_gdb_stops_in_xen_at_el2_and_reads_its_memory():
         assert gdb_int(g, "$pc") == primary_switched
         assert gdb_int(g, "$CurrentEL") == 2 << 2
         # Xen's code and its banner's format string, read at their link addresses through
-        # the translation regime Xen has just turned on, are the Image's bytes
+        # the page tables Xen has just turned on, are the Image's bytes
         code = primary_switched - base
         assert gdb_bytes(g, primary_switched, 16) == image[code:code + 16]
         text = g.console(f"x/s {base + banner:#x}")
