@@ -129,7 +129,7 @@ class Core:
         PAGE_SIZE for any other page: the second half holds `_leave_page` and larger indices
         raise IndexError, so the loop notices a page change without a test."""
         pa_page, fp_ok = key
-        code = [_misaligned] * PAGE_SIZE + [_leave_page] * PAGE_SIZE
+        code = [_misaligned] * PAGE_SIZE + _LEAVING
         buf, off = self.bus.ram_page(pa_page << PAGE_SHIFT)
 
         def decode_here(pc):
@@ -230,7 +230,8 @@ class Core:
         self.fitlb.clear()
 
     def flush_code(self):
-        """IC IALLU and friends: forget every decoded instruction."""
+        """Forget every decoded instruction (for tools and tests: instruction cache
+        maintenance needs nothing, as isa/system.py explains)."""
         for code in (*self.pages.values(), *self.fast_pages.values()):
             _retire(code)
         self.pages.clear()
