@@ -137,6 +137,11 @@ def test_dbm_and_gp_bits_of_a_page_are_attributes_not_address_bits():
     cpu.core.regime_changed()
     assert translate(cpu, 0x10_0008).pa == RAM + 8
     assert translate(cpu, 0x4000_0010, WRITE).pa == RAM + 0x20_0010
+    # bits 58:51 of a table descriptor are IGNORED
+    table = tables.table_descriptor_address(0x10_0000, 2)
+    cpu.write(table, (int.from_bytes(cpu.read(table, 8), "little") | 1 << 51).to_bytes(8, "little"))
+    cpu.core.regime_changed()
+    assert translate(cpu, 0x10_0010).pa == RAM + 0x10
 
 
 def test_ttbr1_covers_the_top_of_the_address_space():

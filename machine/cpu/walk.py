@@ -145,7 +145,7 @@ class Walker:
             is_table = desc & 2
             if level < 3 and is_table:
                 base = desc & ((1 << 48) - 1) & ~0xFFF
-                if (desc >> 48) & 0xF or base >> oa_bits:
+                if (desc >> 48) & 0x7 or base >> oa_bits:     # [50:48] RES0, [58:51] IGNORED
                     raise WalkFault(FSC_ADDRESS_SIZE + level, stage, ipa=ipa)
                 aptable |= (desc >> 61) & 3
                 xntable |= (desc >> 60) & 1
