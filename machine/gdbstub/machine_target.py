@@ -26,9 +26,9 @@ import sys
 from typing import NamedTuple
 
 from machine.board.machine import EXIT_LIMIT, EXIT_STOPPED, DebugStop, Exit
-from machine.cpu.gpc import PAS_NONSECURE, PAS_REALM, GpcFault, GranuleProtection
+from machine.cpu.gpc import PAS_NONSECURE, PAS_REALM, GranuleProtection
 from machine.cpu.state import REALM, SP, CpuState
-from machine.cpu.walk import PA_BITS, Walker, security_pas
+from machine.cpu.walk import Walker, security_pas
 from machine.rmm.abi import Fid
 from machine.rmm.trace import format_status
 
@@ -40,7 +40,6 @@ from .target import (
     BREAKPOINT,
     EXITED,
     INTERRUPT,
-    PAS_ANY,
     SIGINT,
     STEP,
     WATCHPOINT,
@@ -50,7 +49,9 @@ from .target import (
     StopEvent,
     WatchpointError,
     WatchScope,
+    checked_physical,
     debug_translate,
+    ram_address,
 )
 
 RMM_THREAD = 100
@@ -403,20 +404,9 @@ class MachineTarget:
         """The physical address of RAM byte `addr`: virtual in the context's regime when `pas`
         is None (physical in the context's PAS when it has no regime), else physical."""
         if pas is None and view.walker is not None:
-            pa = view.translate(addr)
-        else:
-            pa, pas = addr, view.pas if pas is None else pas
-            if pa >> PA_BITS:
-                raise MemoryAccessError(f"{pa:#x} is beyond the {PA_BITS}-bit physical space")
-            if pas != PAS_ANY:
-                try:
-                    self.gpc.check(pa, pas)
-                except GpcFault as exc:
-                    raise MemoryAccessError(str(exc)) from None
-        if self.machine.bus.ram_page(pa) is None:
-            raise MemoryAccessError(f"physical address {pa:#x} is not RAM (the debugger does "
-                                    "not access devices)")
-        return pa
+            return ram_address(self.machine.bus, view.translate(addr))
+        return checked_physical(self.machine.bus, self.gpc, addr,
+                                view.pas if pas is None else pas)
 
     def read_memory(self, thread, addr, length, pas=None):
         view = self._view(thread)

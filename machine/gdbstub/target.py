@@ -219,6 +219,27 @@ def debug_translate(walker, state, va):
         raise MemoryAccessError(f"cannot translate {va:#x} at EL{state.el}: {fault}") from None
 
 
+def ram_address(bus, pa):
+    """`pa`, if it is RAM (the debugger does not access devices)."""
+    if bus.ram_page(pa) is None:
+        raise MemoryAccessError(f"physical address {pa:#x} is not RAM (the debugger does "
+                                "not access devices)")
+    return pa
+
+
+def checked_physical(bus, gpc, pa, pas):
+    """Physical address `pa` accessed in `pas`: within the PA space, allowed by the granule
+    protection check (unless PAS_ANY) and RAM."""
+    if pa >> PA_BITS:
+        raise MemoryAccessError(f"{pa:#x} is beyond the {PA_BITS}-bit physical space")
+    if pas != PAS_ANY:
+        try:
+            gpc.check(pa, pas)
+        except GpcFault as exc:
+            raise MemoryAccessError(str(exc)) from None
+    return ram_address(bus, pa)
+
+
 class CpuTarget:
     """A DebugTarget over one machine.api.Cpu: a single context, thread 1.
 
@@ -284,20 +305,8 @@ class CpuTarget:
     def _pa(self, addr, pas):
         """The physical address of RAM byte `addr` (virtual when `pas` is None)."""
         if pas is None:
-            pa = self._translate(addr)
-        else:
-            pa = addr
-            if pa >> PA_BITS:
-                raise MemoryAccessError(f"{pa:#x} is beyond the {PA_BITS}-bit physical space")
-            if pas != PAS_ANY:
-                try:
-                    self.core.mmu.gpc.check(pa, pas)
-                except GpcFault as exc:
-                    raise MemoryAccessError(str(exc)) from None
-        if self.core.bus.ram_page(pa) is None:
-            raise MemoryAccessError(f"physical address {pa:#x} is not RAM (the debugger does "
-                                    "not access devices)")
-        return pa
+            return ram_address(self.core.bus, self._translate(addr))
+        return checked_physical(self.core.bus, self.core.mmu.gpc, addr, pas)
 
     @staticmethod
     def _pages(addr, length):

@@ -5,7 +5,6 @@ monitor commands); and the target's run control and REC register file without gd
 
 import os
 import re
-import signal
 import subprocess
 import sys
 import tempfile
@@ -14,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from gdb.conftest import stop_process
 
 from machine.board import registry
 from machine.board.machine import EXIT_LIMIT, Machine
@@ -82,13 +82,7 @@ class Fvp:
         return self.out.read()
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         if not self.proc.stdin.closed:
             self.proc.stdin.close()
         self.out.close()
